@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "sshkey.h"
+#include "text.h"
 
 static int
 is_b64_char(unsigned char c)
@@ -120,11 +121,9 @@ pgl_key_parse_public_line(const char *s, size_t n, struct pgl_key **out,
 	if (comment != NULL) {
 		while (end > rest && is_space(end[-1]))
 			end--;
-		for (i = 0; i < (size_t)(end - rest); i++) {
-			if ((unsigned char)rest[i] < 0x20 || rest[i] == 0x7f) {
-				r = PGL_E_CTRL_CHAR;
-				goto out;
-			}
+		if (pgl_has_ctrl_n(rest, (size_t)(end - rest))) {
+			r = PGL_E_CTRL_CHAR;
+			goto out;
 		}
 		if ((c = strndup(rest, (size_t)(end - rest))) == NULL) {
 			r = PGL_E_NOMEM;

@@ -9,6 +9,7 @@
 
 #include "cert.h"
 #include "err.h"
+#include "text.h"
 
 #define NONCE_LEN 32
 
@@ -27,22 +28,13 @@ static const char *const known_extensions[] = {
 };
 
 static int
-has_ctrl(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
-}
-
-static int
 check_text(const char *s, size_t max)
 {
 	if (s == NULL || *s == '\0')
 		return PGL_E_INVALID_ARG;
 	if (strlen(s) > max)
 		return PGL_E_TOO_LARGE;
-	if (has_ctrl(s))
+	if (pgl_has_ctrl(s))
 		return PGL_E_CTRL_CHAR;
 	return 0;
 }
@@ -125,7 +117,7 @@ check_extension(const struct pgl_cert_option *o)
 	if (strchr(o->name, '@') == NULL || o->name[0] == '@')
 		return PGL_E_UNKNOWN_OPTION;
 	if (o->value != NULL && (strlen(o->value) > PGL_CERT_MAX_VALUE ||
-	    has_ctrl(o->value)))
+	    pgl_has_ctrl(o->value)))
 		return PGL_E_BAD_OPTION_VALUE;
 	return 0;
 }

@@ -11,16 +11,8 @@
 #include "err.h"
 #include "fileio.h"
 #include "krl.h"
+#include "text.h"
 
-
-static int
-has_ctrl(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
-}
 
 int
 cmd_krl(int argc, char **argv)
@@ -85,7 +77,7 @@ cmd_krl(int argc, char **argv)
 				nserials++;
 				cur->nserials++;
 			} else {
-				if (*optarg == '\0' || has_ctrl(optarg) ||
+				if (*optarg == '\0' || pgl_has_ctrl(optarg) ||
 				    strlen(optarg) > PGL_KRL_MAX_KEY_ID) {
 					cli_error("--key-id", "must be non-empty "
 					    "printable text of at most %d bytes",
@@ -104,7 +96,7 @@ cmd_krl(int argc, char **argv)
 			}
 			break;
 		case 'C':
-			if (has_ctrl(optarg)) {
+			if (pgl_has_ctrl(optarg)) {
 				cli_error_code("--comment", PGL_E_CTRL_CHAR);
 				goto out;
 			}
