@@ -119,22 +119,8 @@ pgl_key_free(struct pgl_key *k)
 	if (k == NULL)
 		return;
 	EVP_PKEY_free(k->pkey);   /* OpenSSL clears private parts */
+	pgl_buf_free(k->blob);
 	free(k);
-}
-
-static int
-key_wrap(enum pgl_key_type t, EVP_PKEY *pkey, struct pgl_key **out)
-{
-	struct pgl_key *k;
-
-	if ((k = calloc(1, sizeof(*k))) == NULL) {
-		EVP_PKEY_free(pkey);
-		return PGL_E_NOMEM;
-	}
-	k->type = t;
-	k->pkey = pkey;
-	*out = k;
-	return 0;
 }
 
 /* Builds an EVP_PKEY from OSSL params; selection says public or pair. */
@@ -308,7 +294,7 @@ pgl_key_from_blob(const uint8_t *p, size_t n, struct pgl_key **out)
 		r = PGL_E_TRAILING;
 		goto out;
 	}
-	r = key_wrap(t, pkey, out);
+	r = pgl_key_new(t, pkey, out);
 	pkey = NULL;
  out:
 	EVP_PKEY_free(pkey);
@@ -353,17 +339,17 @@ put_ec_point(EVP_PKEY *pkey, struct pgl_buf *b)
 	return pgl_buf_put_string(b, q, qlen);
 }
 
-int
-pgl_key_put_public_fields(const struct pgl_key *k, struct pgl_buf *b)
+static int
+encode_fields(enum pgl_key_type t, EVP_PKEY *pkey, struct pgl_buf *b)
 {
-	const struct key_info *ki = info_of(k->type);
+	const struct key_info *ki = info_of(t);
 	uint8_t pk[32];
 	size_t pklen = sizeof(pk);
 	int r;
 
-	switch (k->type) {
+	switch (t) {
 	case PGL_KEY_ED25519:
-		if (EVP_PKEY_get_raw_public_key(k->pkey, pk, &pklen) != 1)
+		if (EVP_PKEY_get_raw_public_key(pkey, pk, &pklen) != 1)
 			return PGL_E_CRYPTO;
 		return pgl_buf_put_string(b, pk, pklen);
 	case PGL_KEY_ECDSA_P256:
@@ -371,30 +357,64 @@ pgl_key_put_public_fields(const struct pgl_key *k, struct pgl_buf *b)
 	case PGL_KEY_ECDSA_P521:
 		if ((r = pgl_buf_put_cstring(b, ki->curve)) != 0)
 			return r;
-		return put_ec_point(k->pkey, b);
+		return put_ec_point(pkey, b);
 	case PGL_KEY_RSA:
-		if ((r = put_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_E, b)) != 0)
+		if ((r = put_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, b)) != 0)
 			return r;
-		return put_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_N, b);
+		return put_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, b);
 	default:
 		return PGL_E_KEY_TYPE_UNKNOWN;
 	}
 }
 
 int
-pgl_key_put_public(const struct pgl_key *k, struct pgl_buf *b)
+pgl_key_new(enum pgl_key_type t, EVP_PKEY *pkey, struct pgl_key **out)
 {
+	struct pgl_key *k;
 	int r;
 
-	if ((r = pgl_buf_put_cstring(b, pgl_key_type_name(k->type))) != 0)
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		EVP_PKEY_free(pkey);
+		return PGL_E_NOMEM;
+	}
+	k->type = t;
+	k->pkey = pkey;
+	if ((k->blob = pgl_buf_new()) == NULL) {
+		pgl_key_free(k);
+		return PGL_E_NOMEM;
+	}
+	if ((r = pgl_buf_put_cstring(k->blob, pgl_key_type_name(t))) != 0 ||
+	    (r = encode_fields(t, pkey, k->blob)) != 0) {
+		pgl_key_free(k);
 		return r;
-	return pgl_key_put_public_fields(k, b);
+	}
+	*out = k;
+	return 0;
+}
+
+int
+pgl_key_put_public(const struct pgl_key *k, struct pgl_buf *b)
+{
+	return pgl_buf_put(b, pgl_buf_ptr(k->blob), pgl_buf_len(k->blob));
+}
+
+int
+pgl_key_put_public_fields(const struct pgl_key *k, struct pgl_buf *b)
+{
+	/* The blob is string(type name) followed by the fields. */
+	size_t skip = 4 + strlen(pgl_key_type_name(k->type));
+
+	return pgl_buf_put(b, pgl_buf_ptr(k->blob) + skip,
+	    pgl_buf_len(k->blob) - skip);
 }
 
 int
 pgl_key_equal_public(const struct pgl_key *a, const struct pgl_key *b)
 {
-	return a->type == b->type && EVP_PKEY_eq(a->pkey, b->pkey) == 1;
+	return a->type == b->type &&
+	    pgl_buf_len(a->blob) == pgl_buf_len(b->blob) &&
+	    memcmp(pgl_buf_ptr(a->blob), pgl_buf_ptr(b->blob),
+	    pgl_buf_len(a->blob)) == 0;
 }
 
 int
@@ -427,7 +447,7 @@ pgl_key_generate(enum pgl_key_type t, unsigned bits, struct pgl_key **out)
 	}
 	if (pkey == NULL)
 		return PGL_E_CRYPTO;
-	return key_wrap(t, pkey, out);
+	return pgl_key_new(t, pkey, out);
 }
 
 /* ECDSA: OpenSSL gives DER; SSH wants string(mpint r, mpint s). */

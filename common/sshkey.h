@@ -28,6 +28,10 @@ enum pgl_key_type {
 struct pgl_key {
 	enum pgl_key_type type;
 	EVP_PKEY *pkey;
+	/* The public key blob, encoded once at creation: a CA's is written
+	 * into every certificate, and encoding an EC point costs a field
+	 * inversion each time. */
+	struct pgl_buf *blob;
 };
 
 /* "ssh-ed25519", "ecdsa-sha2-nistp256", ... */
@@ -40,6 +44,8 @@ const char *pgl_key_sig_alg(enum pgl_key_type t);
 int pgl_key_type_from_name(const char *name, size_t len, enum pgl_key_type *t);
 unsigned pgl_key_bits(const struct pgl_key *k);
 
+/* Wraps pkey (ownership passes, also on failure) as a key of type t. */
+int pgl_key_new(enum pgl_key_type t, EVP_PKEY *pkey, struct pgl_key **out);
 void pgl_key_free(struct pgl_key *k);
 
 /* Public key blob (wire form), whole buffer, no trailing bytes. */
