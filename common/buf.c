@@ -119,7 +119,8 @@ pgl_buf_trim_end(struct pgl_buf *b, size_t n)
 	if (b->readonly || n > pgl_buf_len(b))
 		return PGL_E_INVALID_ARG;
 	b->len -= n;
-	explicit_bzero(b->d + b->len, n);
+	if (n > 0)
+		explicit_bzero(b->d + b->len, n);
 	return 0;
 }
 
@@ -142,34 +143,55 @@ pgl_buf_put_u8(struct pgl_buf *b, uint8_t v)
 	return pgl_buf_put(b, &v, 1);
 }
 
+static void
+store_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
 int
 pgl_buf_put_u32(struct pgl_buf *b, uint32_t v)
 {
-	uint8_t x[4] = { v >> 24, v >> 16, v >> 8, v };
+	uint8_t *p;
+	int r;
 
-	return pgl_buf_put(b, x, sizeof(x));
+	if ((r = pgl_buf_reserve(b, 4, &p)) != 0)
+		return r;
+	store_u32(p, v);
+	return 0;
 }
 
 int
 pgl_buf_put_u64(struct pgl_buf *b, uint64_t v)
 {
+	uint8_t *p;
 	int r;
 
-	if ((r = pgl_buf_put_u32(b, (uint32_t)(v >> 32))) != 0)
+	if ((r = pgl_buf_reserve(b, 8, &p)) != 0)
 		return r;
-	return pgl_buf_put_u32(b, (uint32_t)v);
+	store_u32(p, (uint32_t)(v >> 32));
+	store_u32(p + 4, (uint32_t)v);
+	return 0;
 }
 
+/* Reserves the whole value first so a failure writes nothing. */
 int
 pgl_buf_put_string(struct pgl_buf *b, const void *p, size_t n)
 {
+	uint8_t *dst;
 	int r;
 
-	if (n > UINT32_MAX)
+	if (n > UINT32_MAX || n > SIZE_MAX - 4)
 		return PGL_E_TOO_LARGE;
-	if ((r = pgl_buf_put_u32(b, (uint32_t)n)) != 0)
+	if ((r = pgl_buf_reserve(b, 4 + n, &dst)) != 0)
 		return r;
-	return pgl_buf_put(b, p, n);
+	store_u32(dst, (uint32_t)n);
+	if (n > 0)
+		memcpy(dst + 4, p, n);
+	return 0;
 }
 
 int
@@ -187,6 +209,7 @@ pgl_buf_put_stringb(struct pgl_buf *b, const struct pgl_buf *src)
 int
 pgl_buf_put_mpint_bytes(struct pgl_buf *b, const uint8_t *p, size_t n)
 {
+	uint8_t *dst;
 	int r, pad;
 
 	while (n > 0 && *p == 0) {
@@ -197,11 +220,14 @@ pgl_buf_put_mpint_bytes(struct pgl_buf *b, const uint8_t *p, size_t n)
 	pad = n > 0 && (*p & 0x80) != 0;
 	if (n + pad > UINT32_MAX)
 		return PGL_E_TOO_LARGE;
-	if ((r = pgl_buf_put_u32(b, (uint32_t)(n + pad))) != 0)
+	if ((r = pgl_buf_reserve(b, 4 + n + pad, &dst)) != 0)
 		return r;
-	if (pad && (r = pgl_buf_put_u8(b, 0)) != 0)
-		return r;
-	return pgl_buf_put(b, p, n);
+	store_u32(dst, (uint32_t)(n + pad));
+	if (pad)
+		dst[4] = 0;
+	if (n > 0)
+		memcpy(dst + 4 + pad, p, n);
+	return 0;
 }
 
 int
@@ -250,6 +276,8 @@ pgl_buf_get_u64(struct pgl_buf *b, uint64_t *v)
 	uint32_t hi, lo;
 	int r;
 
+	if (pgl_buf_len(b) < 8)
+		return PGL_E_TRUNCATED;
 	if ((r = pgl_buf_get_u32(b, &hi)) != 0 ||
 	    (r = pgl_buf_get_u32(b, &lo)) != 0)
 		return r;

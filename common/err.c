@@ -33,6 +33,7 @@ pgl_strerror(int r)
 	case PGL_E_CA_TOO_WEAK: return "CA key is too weak (RSA needs 3072 bits or more)";
 	case PGL_E_BAD_OPTION_VALUE: return "invalid option value";
 	case PGL_E_NOT_ALLOWED: return "not allowed here";
+	case PGL_E_NOT_REGULAR: return "not a regular file";
 	}
 	return "unknown error";
 }

@@ -30,6 +30,7 @@ enum pgl_err {
 	PGL_E_CA_TOO_WEAK = -23,
 	PGL_E_BAD_OPTION_VALUE = -24,
 	PGL_E_NOT_ALLOWED = -25,    /* e.g. options on a host certificate */
+	PGL_E_NOT_REGULAR = -26,    /* a directory, device, ... */
 };
 
 /* A short human sentence for an error code; never NULL. */

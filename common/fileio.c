@@ -19,15 +19,15 @@ pgl_file_read(const char *path, size_t max, struct pgl_buf **out)
 	ssize_t got;
 	int fd, r;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+	/* O_NONBLOCK: a FIFO must not block us before the S_ISREG check. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1)
 		return PGL_E_SYSTEM;
 	if (fstat(fd, &st) == -1) {
 		r = PGL_E_SYSTEM;
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		r = PGL_E_FORMAT;
+		r = PGL_E_NOT_REGULAR;
 		goto out;
 	}
 	if ((uint64_t)st.st_size > max) {
@@ -38,6 +38,10 @@ pgl_file_read(const char *path, size_t max, struct pgl_buf **out)
 		r = PGL_E_NOMEM;
 		goto out;
 	}
+	/* Room for max plus one read chunk, so "too large" is ours to say. */
+	if ((r = pgl_buf_set_max(b, max > SIZE_MAX - 4096 ? SIZE_MAX :
+	    max + 4096)) != 0)
+		goto out;
 	/* Read until EOF rather than trusting st_size: the file may grow. */
 	for (;;) {
 		if ((r = pgl_buf_reserve(b, 4096, &p)) != 0)
@@ -121,8 +125,13 @@ pgl_file_stage(const char *path, const void *p, size_t n, mode_t mode,
 		s += w;
 		n -= (size_t)w;
 	}
-	if (fsync(fd) == -1 || close(fd) == -1) {
-		fd = -1;
+	if (fsync(fd) == -1) {
+		r = PGL_E_SYSTEM;
+		goto fail;
+	}
+	r = close(fd);
+	fd = -1;
+	if (r == -1) {
 		r = PGL_E_SYSTEM;
 		goto fail;
 	}

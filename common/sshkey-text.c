@@ -9,11 +9,21 @@
 #include "sshkey.h"
 #include "text.h"
 
+/* The 6-bit value of a base64 digit, or -1. */
 static int
-is_b64_char(unsigned char c)
+b64_value(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '+' || c == '/';
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
 }
 
 int
@@ -28,8 +38,14 @@ pgl_b64_decode(const char *s, size_t n, struct pgl_buf *out)
 	if (s[n - 1] == '=')
 		pad = s[n - 2] == '=' ? 2 : 1;
 	for (i = 0; i < n - pad; i++)
-		if (!is_b64_char((unsigned char)s[i]))
+		if (b64_value((unsigned char)s[i]) < 0)
 			return PGL_E_FORMAT;
+	/* Canonical: the bits the padding leaves unused must be zero, so
+	 * one key has exactly one text form (as OpenSSH's b64_pton). */
+	if (pad == 1 && (b64_value((unsigned char)s[n - 2]) & 0x3) != 0)
+		return PGL_E_FORMAT;
+	if (pad == 2 && (b64_value((unsigned char)s[n - 3]) & 0xf) != 0)
+		return PGL_E_FORMAT;
 	outlen = n / 4 * 3;
 	/* EVP_DecodeBlock writes whole groups, padding included. */
 	if ((r = pgl_buf_reserve(out, outlen, &dst)) != 0)

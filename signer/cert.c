@@ -46,7 +46,7 @@ check_cidr(const char *s, size_t len)
 	char tmp[64], *slash, *end;
 	unsigned char addr[16];
 	long bits;
-	int af, max;
+	int af, max, i;
 
 	if (len == 0 || len >= sizeof(tmp))
 		return PGL_E_BAD_OPTION_VALUE;
@@ -58,13 +58,17 @@ check_cidr(const char *s, size_t len)
 	max = af == AF_INET6 ? 128 : 32;
 	if (inet_pton(af, tmp, addr) != 1)
 		return PGL_E_BAD_OPTION_VALUE;
-	if (slash != NULL) {
-		if (*slash < '0' || *slash > '9')
+	if (slash == NULL)
+		return 0;
+	if (*slash < '0' || *slash > '9')
+		return PGL_E_BAD_OPTION_VALUE;
+	bits = strtol(slash, &end, 10);
+	if (*end != '\0' || bits < 0 || bits > max)
+		return PGL_E_BAD_OPTION_VALUE;
+	/* No address bits past the prefix: sshd refuses "10.0.0.1/8". */
+	for (i = (int)bits; i < max; i++)
+		if (addr[i / 8] & (0x80 >> (i % 8)))
 			return PGL_E_BAD_OPTION_VALUE;
-		bits = strtol(slash, &end, 10);
-		if (*end != '\0' || bits < 0 || bits > max)
-			return PGL_E_BAD_OPTION_VALUE;
-	}
 	return 0;
 }
 
