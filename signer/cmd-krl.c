@@ -29,6 +29,7 @@ cmd_krl(int argc, char **argv)
 	/* Entries apply to the latest --ca, so each CA's serials and key
 	 * IDs form a contiguous run of these shared arrays. */
 	struct pgl_krl_ca *cas = NULL;
+	struct pgl_key **keys = NULL;      /* owned; cas[i].ca points here */
 	struct pgl_serial_range *serials = NULL;
 	const char **key_ids = NULL;
 	size_t nserials = 0, nkey_ids = 0;
@@ -40,6 +41,7 @@ cmd_krl(int argc, char **argv)
 
 	/* argc bounds the number of every kind of option. */
 	if ((cas = calloc((size_t)argc, sizeof(*cas))) == NULL ||
+	    (keys = calloc((size_t)argc, sizeof(*keys))) == NULL ||
 	    (serials = calloc((size_t)argc, sizeof(*serials))) == NULL ||
 	    (key_ids = calloc((size_t)argc, sizeof(*key_ids))) == NULL) {
 		cli_error_code(NULL, PGL_E_NOMEM);
@@ -54,6 +56,7 @@ cmd_krl(int argc, char **argv)
 		case 'c':
 			if (cli_load_public_key(optarg, &key, NULL) != 0)
 				goto out;
+			keys[nca] = key;
 			cas[nca].ca = key;
 			cas[nca].serials = serials + nserials;
 			cas[nca].key_ids = key_ids + nkey_ids;
@@ -129,7 +132,8 @@ cmd_krl(int argc, char **argv)
 	ret = 0;
  out:
 	for (i = 0; i < nca; i++)
-		pgl_key_free((struct pgl_key *)cas[i].ca);
+		pgl_key_free(keys[i]);
+	free(keys);
 	free(cas);
 	free(serials);
 	free(key_ids);
