@@ -7,18 +7,6 @@
 #include "err.h"
 #include "util.h"
 
-static struct pgl_buf *
-must_new(void)
-{
-	struct pgl_buf *b = pgl_buf_new();
-
-	if (b == NULL) {
-		printf("Bail out! pgl_buf_new failed\n");
-		exit(1);
-	}
-	return b;
-}
-
 static void
 test_round_trip(void)
 {

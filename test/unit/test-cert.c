@@ -14,18 +14,6 @@ static char *dir;
 
 static const char *const principals[] = { "alice", "alice@vm-01" };
 
-static struct pgl_buf *
-must_new(void)
-{
-	struct pgl_buf *b = pgl_buf_new();
-
-	if (b == NULL) {
-		printf("Bail out! pgl_buf_new failed\n");
-		exit(1);
-	}
-	return b;
-}
-
 static void
 base_req(struct pgl_cert_req *r)
 {

@@ -15,18 +15,6 @@
 
 static char *dir;
 
-static struct pgl_buf *
-must_new(void)
-{
-	struct pgl_buf *b = pgl_buf_new();
-
-	if (b == NULL) {
-		printf("Bail out! pgl_buf_new failed\n");
-		exit(1);
-	}
-	return b;
-}
-
 static void
 put_range_sub(struct pgl_buf *b, uint64_t lo, uint64_t hi)
 {

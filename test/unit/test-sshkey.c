@@ -23,18 +23,6 @@ static char *dir;
 static struct pgl_key *rsa_other;
 
 static struct pgl_buf *
-must_new(void)
-{
-	struct pgl_buf *b = pgl_buf_new();
-
-	if (b == NULL) {
-		printf("Bail out! pgl_buf_new failed\n");
-		exit(1);
-	}
-	return b;
-}
-
-static struct pgl_buf *
 blob_of(const struct pgl_key *k)
 {
 	struct pgl_buf *b = must_new();

@@ -19,6 +19,21 @@
 
 #include "tap.h"
 
+#include "buf.h"
+
+/* A new buffer, or the whole test bails out. */
+static inline struct pgl_buf *
+must_new(void)
+{
+	struct pgl_buf *b = pgl_buf_new();
+
+	if (b == NULL) {
+		printf("Bail out! pgl_buf_new failed\n");
+		exit(1);
+	}
+	return b;
+}
+
 static inline void
 tu_hexdump(const char *label, const void *p, size_t n)
 {
