@@ -34,6 +34,9 @@ pgl_strerror(int r)
 	case PGL_E_BAD_OPTION_VALUE: return "invalid option value";
 	case PGL_E_NOT_ALLOWED: return "not allowed here";
 	case PGL_E_NOT_REGULAR: return "not a regular file";
+	case PGL_E_NOT_FOUND: return "not found";
+	case PGL_E_STORE: return "state database error";
+	case PGL_E_EXHAUSTED: return "no free value left in the configured range";
 	}
 	return "unknown error";
 }

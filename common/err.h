@@ -31,6 +31,9 @@ enum pgl_err {
 	PGL_E_BAD_OPTION_VALUE = -24,
 	PGL_E_NOT_ALLOWED = -25,    /* e.g. options on a host certificate */
 	PGL_E_NOT_REGULAR = -26,    /* a directory, device, ... */
+	PGL_E_NOT_FOUND = -27,
+	PGL_E_STORE = -28,          /* the state database failed */
+	PGL_E_EXHAUSTED = -29,      /* e.g. no uid left in the range */
 };
 
 /* A short human sentence for an error code; never NULL. */

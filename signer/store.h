@@ -1,0 +1,74 @@
+/* The signer's state in SQLite (WAL): identities with their usernames
+ * and uids, API tokens, hosts, enrollment tokens, issued certificates,
+ * revocations.
+ *
+ * Writes go through one writer thread that commits whatever is queued
+ * in one transaction (group commit, synchronous=FULL): a caller returns
+ * only once its write is on disk, so a certificate is never handed out
+ * without its record, and concurrent first requests cannot race for a
+ * username or uid.  Reads use a connection per calling thread. */
+#ifndef PGL_STORE_H
+#define PGL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pgl_store;
+
+struct pgl_identity {
+	char identity[256];
+	char username[33];
+	uint32_t uid;
+};
+
+struct pgl_cert_record {
+	uint64_t serial;
+	const char *key_id;
+	const char *identity;           /* or host name for host certs */
+	const char *resource;
+	uint32_t type;                  /* PGL_CERT_TYPE_* */
+	uint64_t valid_after;
+	uint64_t valid_before;
+	const char *fingerprint;        /* subject key, SHA256:... */
+};
+
+struct pgl_host {
+	char name[256];
+	int enrolled;
+	int revoked;
+};
+
+/* Opens (creating if needed) DIR/signer.db and starts the writer. */
+int pgl_store_open(const char *state_dir, uint32_t uid_min, uint32_t uid_max,
+    struct pgl_store **out);
+void pgl_store_close(struct pgl_store *s);
+
+/* The identity's username and uid, assigned on first use: the first
+ * free username candidate, the next uid of the range (never reused). */
+int pgl_store_identity(struct pgl_store *s, const char *identity,
+    struct pgl_identity *out);
+/* Looks up without assigning; PGL_E_NOT_FOUND if never seen. */
+int pgl_store_identity_get(struct pgl_store *s, const char *identity,
+    struct pgl_identity *out);
+
+/* Records an issued certificate; returns once it is durable. */
+int pgl_store_record_cert(struct pgl_store *s, const struct pgl_cert_record *c);
+
+/* API tokens: a new random token (printed once, stored hashed). */
+int pgl_store_token_add(struct pgl_store *s, const char *identity,
+    char **token);
+/* The identity a token belongs to; PGL_E_NOT_FOUND if none. */
+int pgl_store_token_check(struct pgl_store *s, const char *token,
+    char *identity, size_t len);
+
+/* Revocations: kind is "serial", "key_id" or "identity". */
+int pgl_store_revoke(struct pgl_store *s, const char *kind, const char *value);
+/* Calls fn for every revoked serial and key ID of the given cert type
+ * (identity revocations expand to that identity's certificates). */
+int pgl_store_each_revoked(struct pgl_store *s,
+    int (*serial_fn)(uint64_t serial, void *arg),
+    int (*key_id_fn)(const char *key_id, void *arg), void *arg);
+/* A monotonically increasing number that changes with every revocation. */
+int pgl_store_revocation_version(struct pgl_store *s, uint64_t *out);
+
+#endif
