@@ -1,0 +1,16 @@
+/* Request handlers of the signer's HTTP API (docs/api.md). */
+#ifndef PGL_API_H
+#define PGL_API_H
+
+#include "http.h"
+
+enum MHD_Result pgl_api_sign_user(struct pgl_request *rq);
+enum MHD_Result pgl_api_krl(struct pgl_request *rq);
+enum MHD_Result pgl_api_metrics(struct pgl_request *rq);
+
+/* The identity behind the request's bearer token, after the rate limit;
+ * on failure the error response is already queued and *ret set. */
+int pgl_api_authenticate(struct pgl_request *rq, char *identity, size_t len,
+    enum MHD_Result *ret);
+
+#endif

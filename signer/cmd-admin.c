@@ -1,0 +1,152 @@
+/* Administration on the state database: tokens and revocations. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "cli.h"
+#include "config.h"
+#include "err.h"
+#include "store.h"
+#include "text.h"
+
+/* Config and store for a command given -c CONFIG. */
+static int
+open_state(const char *config, struct pgl_signer_config **cfg,
+    struct pgl_store **store)
+{
+	char err[1024];
+	int r;
+
+	err[0] = '\0';
+	if ((r = pgl_config_load(config, cfg, err, sizeof(err))) != 0) {
+		cli_error(NULL, "%s", err[0] ? err : pgl_strerror(r));
+		return r;
+	}
+	if ((r = pgl_store_open((*cfg)->state_dir, (*cfg)->uid_min,
+	    (*cfg)->uid_max, store)) != 0) {
+		cli_error((*cfg)->state_dir, "%s", pgl_strerror(r));
+		pgl_config_free(*cfg);
+		*cfg = NULL;
+	}
+	return r;
+}
+
+static int
+valid_identity(const char *s)
+{
+	const char *at = strrchr(s, '@');
+
+	return at != NULL && at != s && at[1] != '\0' && strlen(s) < 256 &&
+	    !pgl_has_ctrl(s) && strchr(s, ' ') == NULL;
+}
+
+/* pgl-signer token add -c CONFIG IDENTITY */
+int
+cmd_token(int argc, char **argv)
+{
+	const char *config = NULL;
+	struct pgl_signer_config *cfg = NULL;
+	struct pgl_store *store = NULL;
+	char *token = NULL;
+	int c, r, ret = 1;
+
+	if (argc < 2 || strcmp(argv[1], "add") != 0) {
+		cli_error("token", "usage: token add -c CONFIG IDENTITY");
+		return 2;
+	}
+	optind = 2;
+	while ((c = getopt(argc, argv, "c:")) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		default: return 2;
+		}
+	}
+	if (config == NULL || optind != argc - 1) {
+		cli_error("token", "usage: token add -c CONFIG IDENTITY");
+		return 2;
+	}
+	if (!valid_identity(argv[optind])) {
+		cli_error(argv[optind], "an identity looks like name@domain");
+		return 1;
+	}
+	if (open_state(config, &cfg, &store) != 0)
+		return 1;
+	if ((r = pgl_store_token_add(store, argv[optind], &token)) != 0) {
+		cli_error("token", "%s", pgl_strerror(r));
+		goto out;
+	}
+	/* The only time the token exists outside its owner's hands. */
+	printf("%s\n", token);
+	ret = 0;
+ out:
+	if (token != NULL) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	pgl_store_close(store);
+	pgl_config_free(cfg);
+	return ret;
+}
+
+/* pgl-signer revoke -c CONFIG (--serial N | --key-id ID | --identity ID) */
+int
+cmd_revoke(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "serial", required_argument, NULL, 's' },
+		{ "key-id", required_argument, NULL, 'k' },
+		{ "identity", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *kind = NULL, *value = NULL;
+	struct pgl_signer_config *cfg = NULL;
+	struct pgl_store *store = NULL;
+	char num[24];
+	uint64_t serial;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		if (c == 'c') {
+			config = optarg;
+			continue;
+		}
+		if (c != 's' && c != 'k' && c != 'i')
+			return 2;
+		if (kind != NULL) {
+			cli_error("revoke", "give one of --serial, --key-id, --identity");
+			return 2;
+		}
+		kind = c == 's' ? "serial" : c == 'k' ? "key_id" : "identity";
+		value = optarg;
+	}
+	if (config == NULL || kind == NULL || optind != argc) {
+		cli_error("revoke", "usage: revoke -c CONFIG (--serial N | "
+		    "--key-id ID | --identity IDENTITY)");
+		return 2;
+	}
+	if (strcmp(kind, "serial") == 0) {
+		if (pgl_parse_u64(value, &serial) != 0 || serial == 0) {
+			cli_error("--serial", "invalid serial '%s'", value);
+			return 1;
+		}
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)serial);
+		value = num;
+	} else if (*value == '\0' || pgl_has_ctrl(value) || strlen(value) > 1024) {
+		cli_error(kind, "must be non-empty printable text");
+		return 1;
+	}
+	if (open_state(config, &cfg, &store) != 0)
+		return 1;
+	r = pgl_store_revoke(store, kind, value);
+	if (r != 0)
+		cli_error("revoke", "%s", pgl_strerror(r));
+	else
+		printf("revoked %s %s\n", kind, value);
+	pgl_store_close(store);
+	pgl_config_free(cfg);
+	return r == 0 ? 0 : 1;
+}

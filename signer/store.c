@@ -1,0 +1,743 @@
+/* SQLite state with a single writer thread doing group commits. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <sqlite3.h>
+
+#include "err.h"
+#include "store.h"
+#include "sshkey.h"
+#include "username.h"
+
+#define SCHEMA_VERSION "1"
+#define TOKEN_BYTES 32
+#define MAX_CANDIDATES 10000
+
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS identities ("
+    "  identity TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE,"
+    "  uid INTEGER NOT NULL UNIQUE, created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS tokens ("
+    "  hash BLOB PRIMARY KEY, identity TEXT NOT NULL,"
+    "  created INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS certs ("
+    "  serial INTEGER PRIMARY KEY, key_id TEXT NOT NULL, identity TEXT NOT NULL,"
+    "  resource TEXT NOT NULL, type INTEGER NOT NULL, valid_after INTEGER NOT NULL,"
+    "  valid_before INTEGER NOT NULL, fingerprint TEXT NOT NULL, issued INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS certs_identity ON certs (identity);"
+    "CREATE TABLE IF NOT EXISTS revocations ("
+    "  kind TEXT NOT NULL CHECK (kind IN ('serial', 'key_id', 'identity')),"
+    "  value TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY (kind, value));"
+    "INSERT OR IGNORE INTO meta VALUES ('schema', " SCHEMA_VERSION ");"
+    "INSERT OR IGNORE INTO meta VALUES ('revocations', 0);";
+
+/* Statements prepared once per connection. */
+enum stmt_id {
+	ST_IDENTITY_GET,
+	ST_USERNAME_TAKEN,
+	ST_NEXT_UID,
+	ST_IDENTITY_ADD,
+	ST_UID_BUMP,
+	ST_CERT_ADD,
+	ST_TOKEN_ADD,
+	ST_TOKEN_GET,
+	ST_REVOKE,
+	ST_REVOKE_BUMP,
+	ST_REVOKED,
+	ST_IDENTITY_SERIALS,
+	ST_REVOCATION_VERSION,
+	ST_COUNT,
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_IDENTITY_GET] = "SELECT username, uid FROM identities WHERE identity = ?",
+	[ST_USERNAME_TAKEN] = "SELECT 1 FROM identities WHERE username = ?",
+	[ST_NEXT_UID] = "SELECT value FROM meta WHERE key = 'next_uid'",
+	[ST_IDENTITY_ADD] = "INSERT INTO identities VALUES (?, ?, ?, ?)",
+	[ST_UID_BUMP] = "INSERT OR REPLACE INTO meta VALUES ('next_uid', ?)",
+	[ST_CERT_ADD] = "INSERT INTO certs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_TOKEN_ADD] = "INSERT INTO tokens (hash, identity, created) VALUES (?, ?, ?)",
+	[ST_TOKEN_GET] = "SELECT hash, identity FROM tokens WHERE hash = ? AND revoked = 0",
+	[ST_REVOKE] = "INSERT OR IGNORE INTO revocations VALUES (?, ?, ?)",
+	[ST_REVOKE_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'revocations'",
+	[ST_REVOKED] = "SELECT kind, value FROM revocations ORDER BY kind, value",
+	[ST_IDENTITY_SERIALS] = "SELECT serial FROM certs WHERE identity = ? AND type = 1",
+	[ST_REVOCATION_VERSION] = "SELECT value FROM meta WHERE key = 'revocations'",
+};
+
+struct conn {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+};
+
+struct job {
+	int (*fn)(struct pgl_store *s, struct conn *c, void *arg);
+	void *arg;
+	int result;
+	int done;
+	struct job *next;
+};
+
+struct pgl_store {
+	char *path;
+	uint32_t uid_min, uid_max;
+	struct conn writer;
+	pthread_t thread;
+	int started;
+	pthread_mutex_t lock;
+	pthread_cond_t work;            /* writer: jobs queued or stop */
+	pthread_cond_t done;            /* callers: a batch committed */
+	struct job *head, **tail;
+	int stop;
+	pthread_key_t reader_key;       /* per-thread read connection */
+};
+
+static void
+conn_close(struct conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(c->st[i]);
+	sqlite3_close(c->db);
+	memset(c, 0, sizeof(*c));
+}
+
+static int
+conn_open(const char *path, struct conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		conn_close(c);
+		return PGL_E_STORE;
+	}
+	/* The writer is alone; readers never wait on it in WAL mode, but a
+	 * checkpoint may briefly hold them. */
+	sqlite3_busy_timeout(c->db, 5000);
+	if (sqlite3_exec(c->db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+	    NULL, NULL, NULL) != SQLITE_OK) {
+		conn_close(c);
+		return PGL_E_STORE;
+	}
+	return 0;
+}
+
+/* A reset, ready statement of this connection. */
+static sqlite3_stmt *
+stmt(struct conn *c, enum stmt_id id)
+{
+	if (c->st[id] == NULL && sqlite3_prepare_v3(c->db, stmt_sql[id], -1,
+	    SQLITE_PREPARE_PERSISTENT, &c->st[id], NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_reset(c->st[id]);
+	sqlite3_clear_bindings(c->st[id]);
+	return c->st[id];
+}
+
+static void
+reader_free(void *p)
+{
+	struct conn *c = p;
+
+	conn_close(c);
+	free(c);
+}
+
+static struct conn *
+reader(struct pgl_store *s)
+{
+	struct conn *c = pthread_getspecific(s->reader_key);
+
+	if (c != NULL)
+		return c;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if (conn_open(s->path, c) != 0 ||
+	    pthread_setspecific(s->reader_key, c) != 0) {
+		reader_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int
+exec_sql(struct conn *c, const char *sql)
+{
+	return sqlite3_exec(c->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 :
+	    PGL_E_STORE;
+}
+
+/* Runs one batch: each job in a savepoint, so one failure does not undo
+ * the others; the commit decides every job's outcome. */
+static void
+run_batch(struct pgl_store *s, struct job *batch)
+{
+	struct job *j;
+	int r;
+
+	if ((r = exec_sql(&s->writer, "BEGIN IMMEDIATE")) != 0) {
+		for (j = batch; j != NULL; j = j->next)
+			j->result = r;
+		return;
+	}
+	for (j = batch; j != NULL; j = j->next) {
+		if (exec_sql(&s->writer, "SAVEPOINT job") != 0) {
+			j->result = PGL_E_STORE;
+			continue;
+		}
+		j->result = j->fn(s, &s->writer, j->arg);
+		if (j->result != 0)
+			(void)exec_sql(&s->writer, "ROLLBACK TO job");
+		(void)exec_sql(&s->writer, "RELEASE job");
+	}
+	if (exec_sql(&s->writer, "COMMIT") != 0) {
+		(void)exec_sql(&s->writer, "ROLLBACK");
+		for (j = batch; j != NULL; j = j->next)
+			if (j->result == 0)
+				j->result = PGL_E_STORE;
+	}
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct pgl_store *s = arg;
+	struct job *batch, *j, *next;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		while (s->head == NULL && !s->stop)
+			pthread_cond_wait(&s->work, &s->lock);
+		if (s->head == NULL && s->stop)
+			break;
+		batch = s->head;
+		s->head = NULL;
+		s->tail = &s->head;
+		pthread_mutex_unlock(&s->lock);
+		run_batch(s, batch);
+		pthread_mutex_lock(&s->lock);
+		for (j = batch; j != NULL; j = next) {
+			next = j->next;
+			j->done = 1;    /* j may be gone once we unlock */
+		}
+		pthread_cond_broadcast(&s->done);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* Queues a write and waits until it is committed (or failed). */
+static int
+submit(struct pgl_store *s, int (*fn)(struct pgl_store *, struct conn *,
+    void *), void *arg)
+{
+	struct job j = { fn, arg, 0, 0, NULL };
+
+	pthread_mutex_lock(&s->lock);
+	if (s->stop) {
+		pthread_mutex_unlock(&s->lock);
+		return PGL_E_STORE;
+	}
+	*s->tail = &j;
+	s->tail = &j.next;
+	pthread_cond_signal(&s->work);
+	while (!j.done)
+		pthread_cond_wait(&s->done, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+	return j.result;
+}
+
+int
+pgl_store_open(const char *state_dir, uint32_t uid_min, uint32_t uid_max,
+    struct pgl_store **out)
+{
+	struct pgl_store *s;
+	int r = PGL_E_NOMEM;
+
+	if (uid_min == 0 || uid_min > uid_max)
+		return PGL_E_INVALID_ARG;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return PGL_E_NOMEM;
+	s->uid_min = uid_min;
+	s->uid_max = uid_max;
+	s->tail = &s->head;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->done, NULL);
+	if (pthread_key_create(&s->reader_key, reader_free) != 0) {
+		free(s);
+		return PGL_E_SYSTEM;
+	}
+	if (asprintf(&s->path, "%s/signer.db", state_dir) < 0) {
+		s->path = NULL;
+		goto fail;
+	}
+	if (mkdir(state_dir, 0700) == -1 && errno != EEXIST) {
+		r = PGL_E_SYSTEM;
+		goto fail;
+	}
+	/* The database holds token and credential hashes: owner only. */
+	{
+		mode_t old = umask(077);
+
+		r = conn_open(s->path, &s->writer);
+		umask(old);
+		if (r != 0)
+			goto fail;
+	}
+	if ((r = exec_sql(&s->writer, schema)) != 0)
+		goto fail;
+	if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
+		r = PGL_E_SYSTEM;
+		goto fail;
+	}
+	s->started = 1;
+	*out = s;
+	return 0;
+ fail:
+	pgl_store_close(s);
+	return r;
+}
+
+void
+pgl_store_close(struct pgl_store *s)
+{
+	struct conn *c;
+
+	if (s == NULL)
+		return;
+	if (s->started) {
+		pthread_mutex_lock(&s->lock);
+		s->stop = 1;
+		pthread_cond_signal(&s->work);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->thread, NULL);
+	}
+	/* Only this thread's reader can be closed here; others close at
+	 * their thread's exit. */
+	if ((c = pthread_getspecific(s->reader_key)) != NULL) {
+		pthread_setspecific(s->reader_key, NULL);
+		reader_free(c);
+	}
+	conn_close(&s->writer);
+	pthread_key_delete(s->reader_key);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->work);
+	pthread_cond_destroy(&s->done);
+	free(s->path);
+	free(s);
+}
+
+static int
+identity_lookup(struct conn *c, const char *identity, struct pgl_identity *out)
+{
+	sqlite3_stmt *q;
+	const unsigned char *name;
+	int rc;
+
+	if ((q = stmt(c, ST_IDENTITY_GET)) == NULL)
+		return PGL_E_STORE;
+	sqlite3_bind_text(q, 1, identity, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(q);
+		return PGL_E_NOT_FOUND;
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(q);
+		return PGL_E_STORE;
+	}
+	name = sqlite3_column_text(q, 0);
+	snprintf(out->identity, sizeof(out->identity), "%s", identity);
+	snprintf(out->username, sizeof(out->username), "%s",
+	    name == NULL ? "" : (const char *)name);
+	out->uid = (uint32_t)sqlite3_column_int64(q, 1);
+	sqlite3_reset(q);
+	return 0;
+}
+
+int
+pgl_store_identity_get(struct pgl_store *s, const char *identity,
+    struct pgl_identity *out)
+{
+	struct conn *c;
+
+	if (strlen(identity) >= sizeof(out->identity))
+		return PGL_E_TOO_LARGE;
+	if ((c = reader(s)) == NULL)
+		return PGL_E_STORE;
+	return identity_lookup(c, identity, out);
+}
+
+static int
+username_taken(struct conn *c, const char *name, int *taken)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((q = stmt(c, ST_USERNAME_TAKEN)) == NULL)
+		return PGL_E_STORE;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return PGL_E_STORE;
+	*taken = rc == SQLITE_ROW;
+	return 0;
+}
+
+struct identity_job {
+	const char *identity;
+	struct pgl_identity *out;
+};
+
+/* In the writer: look again (another job may have just assigned it),
+ * then take the first free candidate name and the next uid. */
+static int
+identity_assign(struct pgl_store *s, struct conn *c, void *arg)
+{
+	struct identity_job *ij = arg;
+	char base[PGL_USERNAME_MAX + 1], name[PGL_USERNAME_MAX + 1];
+	sqlite3_stmt *q;
+	int64_t uid;
+	unsigned n;
+	int r, rc, taken = 1;
+
+	if ((r = identity_lookup(c, ij->identity, ij->out)) != PGL_E_NOT_FOUND)
+		return r;
+	if ((r = pgl_username_base(ij->identity, base)) != 0)
+		return r;
+	for (n = 1; taken && n <= MAX_CANDIDATES; n++) {
+		if ((r = pgl_username_candidate(base, n, name)) != 0)
+			return r;
+		if (pgl_username_reserved(name))
+			continue;
+		if ((r = username_taken(c, name, &taken)) != 0)
+			return r;
+	}
+	if (taken)
+		return PGL_E_EXHAUSTED;
+	if ((q = stmt(c, ST_NEXT_UID)) == NULL)
+		return PGL_E_STORE;
+	rc = sqlite3_step(q);
+	uid = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : (int64_t)s->uid_min;
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return PGL_E_STORE;
+	/* A range moved up in the config never hands out a uid below it. */
+	if (uid < (int64_t)s->uid_min)
+		uid = s->uid_min;
+	if (uid > (int64_t)s->uid_max)
+		return PGL_E_EXHAUSTED;
+	if ((q = stmt(c, ST_IDENTITY_ADD)) == NULL)
+		return PGL_E_STORE;
+	sqlite3_bind_text(q, 1, ij->identity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, uid);
+	sqlite3_bind_int64(q, 4, (int64_t)time(NULL));
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return PGL_E_STORE;
+	if ((q = stmt(c, ST_UID_BUMP)) == NULL)
+		return PGL_E_STORE;
+	sqlite3_bind_int64(q, 1, uid + 1);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return PGL_E_STORE;
+	snprintf(ij->out->identity, sizeof(ij->out->identity), "%s", ij->identity);
+	snprintf(ij->out->username, sizeof(ij->out->username), "%s", name);
+	ij->out->uid = (uint32_t)uid;
+	return 0;
+}
+
+int
+pgl_store_identity(struct pgl_store *s, const char *identity,
+    struct pgl_identity *out)
+{
+	struct pgl_identity tmp;
+	struct identity_job ij = { identity, &tmp };
+	int r;
+
+	/* Known identities are the common case: no writer round trip. */
+	if ((r = pgl_store_identity_get(s, identity, &tmp)) == PGL_E_NOT_FOUND)
+		r = submit(s, identity_assign, &ij);
+	if (r == 0)
+		*out = tmp;
+	return r;
+}
+
+static int
+cert_add(struct pgl_store *s, struct conn *c, void *arg)
+{
+	const struct pgl_cert_record *rec = arg;
+	sqlite3_stmt *q;
+	int rc;
+
+	(void)s;
+	if ((q = stmt(c, ST_CERT_ADD)) == NULL)
+		return PGL_E_STORE;
+	/* SQLite integers are signed: store the serial's bit pattern. */
+	sqlite3_bind_int64(q, 1, (int64_t)rec->serial);
+	sqlite3_bind_text(q, 2, rec->key_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, rec->identity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, rec->resource, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 5, (int)rec->type);
+	sqlite3_bind_int64(q, 6, (int64_t)rec->valid_after);
+	sqlite3_bind_int64(q, 7, rec->valid_before > INT64_MAX ? INT64_MAX :
+	    (int64_t)rec->valid_before);
+	sqlite3_bind_text(q, 8, rec->fingerprint, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 9, (int64_t)time(NULL));
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc == SQLITE_CONSTRAINT)
+		return PGL_E_EXISTS;    /* serial collision: caller retries */
+	return rc == SQLITE_DONE ? 0 : PGL_E_STORE;
+}
+
+int
+pgl_store_record_cert(struct pgl_store *s, const struct pgl_cert_record *c)
+{
+	return submit(s, cert_add, (void *)c);
+}
+
+static void
+token_hash(const char *token, uint8_t out[32])
+{
+	unsigned len = 32;
+
+	EVP_Digest(token, strlen(token), out, &len, EVP_sha256(), NULL);
+}
+
+struct token_job {
+	const char *identity;
+	uint8_t hash[32];
+};
+
+static int
+token_add(struct pgl_store *s, struct conn *c, void *arg)
+{
+	struct token_job *tj = arg;
+	sqlite3_stmt *q;
+	int rc;
+
+	(void)s;
+	if ((q = stmt(c, ST_TOKEN_ADD)) == NULL)
+		return PGL_E_STORE;
+	sqlite3_bind_blob(q, 1, tj->hash, sizeof(tj->hash), SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, tj->identity, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, (int64_t)time(NULL));
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : PGL_E_STORE;
+}
+
+int
+pgl_store_token_add(struct pgl_store *s, const char *identity, char **token)
+{
+	uint8_t raw[TOKEN_BYTES];
+	struct pgl_buf *b64 = NULL;
+	struct token_job tj = { identity, { 0 } };
+	char *t = NULL;
+	size_t i;
+	int r;
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return PGL_E_CRYPTO;
+	if ((b64 = pgl_buf_new()) == NULL) {
+		r = PGL_E_NOMEM;
+		goto out;
+	}
+	if ((r = pgl_b64_encode(raw, sizeof(raw), b64)) != 0)
+		goto out;
+	/* base64url without padding: safe in headers, shells and URLs */
+	if (asprintf(&t, "pgl_%s", (const char *)pgl_buf_ptr(b64)) < 0) {
+		t = NULL;
+		r = PGL_E_NOMEM;
+		goto out;
+	}
+	for (i = 0; t[i] != '\0'; i++) {
+		if (t[i] == '+')
+			t[i] = '-';
+		else if (t[i] == '/')
+			t[i] = '_';
+		else if (t[i] == '=')
+			t[i] = '\0';
+	}
+	token_hash(t, tj.hash);
+	if ((r = submit(s, token_add, &tj)) != 0)
+		goto out;
+	*token = t;
+	t = NULL;
+ out:
+	explicit_bzero(raw, sizeof(raw));
+	if (t != NULL) {
+		explicit_bzero(t, strlen(t));
+		free(t);
+	}
+	pgl_buf_free(b64);
+	return r;
+}
+
+int
+pgl_store_token_check(struct pgl_store *s, const char *token, char *identity,
+    size_t len)
+{
+	uint8_t hash[32];
+	const void *stored;
+	const unsigned char *id;
+	sqlite3_stmt *q;
+	struct conn *c;
+	int rc, r = PGL_E_NOT_FOUND;
+
+	if ((c = reader(s)) == NULL || (q = stmt(c, ST_TOKEN_GET)) == NULL)
+		return PGL_E_STORE;
+	token_hash(token, hash);
+	sqlite3_bind_blob(q, 1, hash, sizeof(hash), SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		stored = sqlite3_column_blob(q, 0);
+		id = sqlite3_column_text(q, 1);
+		/* The index finds the row; the comparison that decides is
+		 * constant-time all the same. */
+		if (stored != NULL && sqlite3_column_bytes(q, 0) == 32 &&
+		    CRYPTO_memcmp(stored, hash, 32) == 0 && id != NULL &&
+		    strlen((const char *)id) < len) {
+			snprintf(identity, len, "%s", (const char *)id);
+			r = 0;
+		}
+	} else if (rc != SQLITE_DONE)
+		r = PGL_E_STORE;
+	sqlite3_reset(q);
+	explicit_bzero(hash, sizeof(hash));
+	return r;
+}
+
+struct revoke_job {
+	const char *kind;
+	const char *value;
+};
+
+static int
+revoke_add(struct pgl_store *s, struct conn *c, void *arg)
+{
+	struct revoke_job *rj = arg;
+	sqlite3_stmt *q;
+	int rc;
+
+	(void)s;
+	if ((q = stmt(c, ST_REVOKE)) == NULL)
+		return PGL_E_STORE;
+	sqlite3_bind_text(q, 1, rj->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, rj->value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, (int64_t)time(NULL));
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return PGL_E_STORE;
+	if ((q = stmt(c, ST_REVOKE_BUMP)) == NULL)
+		return PGL_E_STORE;
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : PGL_E_STORE;
+}
+
+int
+pgl_store_revoke(struct pgl_store *s, const char *kind, const char *value)
+{
+	struct revoke_job rj = { kind, value };
+
+	if (strcmp(kind, "serial") != 0 && strcmp(kind, "key_id") != 0 &&
+	    strcmp(kind, "identity") != 0)
+		return PGL_E_INVALID_ARG;
+	return submit(s, revoke_add, &rj);
+}
+
+static int
+identity_serials(struct conn *c, const char *identity,
+    int (*serial_fn)(uint64_t, void *), void *arg)
+{
+	sqlite3_stmt *q;
+	int rc = SQLITE_DONE, r = 0;
+
+	/* A separate statement object from the outer loop's: prepare a
+	 * fresh one rather than reuse the cached, busy one. */
+	if (sqlite3_prepare_v2(c->db, stmt_sql[ST_IDENTITY_SERIALS], -1, &q,
+	    NULL) != SQLITE_OK)
+		return PGL_E_STORE;
+	sqlite3_bind_text(q, 1, identity, -1, SQLITE_STATIC);
+	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		r = serial_fn((uint64_t)sqlite3_column_int64(q, 0), arg);
+	if (r == 0 && rc != SQLITE_DONE)
+		r = PGL_E_STORE;
+	sqlite3_finalize(q);
+	return r;
+}
+
+int
+pgl_store_each_revoked(struct pgl_store *s,
+    int (*serial_fn)(uint64_t serial, void *arg),
+    int (*key_id_fn)(const char *key_id, void *arg), void *arg)
+{
+	const char *kind, *value;
+	sqlite3_stmt *q;
+	struct conn *c;
+	uint64_t serial;
+	char *end;
+	int rc = SQLITE_DONE, r = 0;
+
+	if ((c = reader(s)) == NULL || (q = stmt(c, ST_REVOKED)) == NULL)
+		return PGL_E_STORE;
+	/* One read transaction, so the list is one consistent snapshot. */
+	if (exec_sql(c, "BEGIN") != 0)
+		return PGL_E_STORE;
+	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		kind = (const char *)sqlite3_column_text(q, 0);
+		value = (const char *)sqlite3_column_text(q, 1);
+		if (kind == NULL || value == NULL)
+			continue;
+		if (strcmp(kind, "serial") == 0) {
+			errno = 0;
+			serial = strtoull(value, &end, 10);
+			if (errno == 0 && *end == '\0' && serial != 0)
+				r = serial_fn(serial, arg);
+		} else if (strcmp(kind, "key_id") == 0)
+			r = key_id_fn(value, arg);
+		else
+			r = identity_serials(c, value, serial_fn, arg);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = PGL_E_STORE;
+	sqlite3_reset(q);
+	(void)exec_sql(c, "COMMIT");
+	return r;
+}
+
+int
+pgl_store_revocation_version(struct pgl_store *s, uint64_t *out)
+{
+	sqlite3_stmt *q;
+	struct conn *c;
+	int rc;
+
+	if ((c = reader(s)) == NULL ||
+	    (q = stmt(c, ST_REVOCATION_VERSION)) == NULL)
+		return PGL_E_STORE;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*out = (uint64_t)sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : PGL_E_STORE;
+}
