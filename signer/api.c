@@ -101,7 +101,12 @@ static const struct route routes[] = {
 	{ "GET", "/v1/ca", ca_keys },
 	{ "GET", "/v1/krl", pgl_api_krl },
 	{ "POST", "/v1/certs/user", pgl_api_sign_user },
+	{ "POST", "/v1/hosts/enroll", pgl_api_enroll },
+	{ "POST", "/v1/certs/host", pgl_api_host_cert },
+	{ "GET", "/v1/host/directory", pgl_api_directory },
 };
+
+#define HOST_USERS "/v1/host/users/"
 
 enum MHD_Result
 pgl_api_handle(struct pgl_request *rq)
@@ -115,6 +120,12 @@ pgl_api_handle(struct pgl_request *rq)
 		path_known = 1;
 		if (strcmp(rq->method, routes[i].method) == 0)
 			return routes[i].fn(rq);
+	}
+	if (strncmp(rq->url, HOST_USERS, strlen(HOST_USERS)) == 0) {
+		if (strcmp(rq->method, "GET") != 0)
+			return pgl_http_error(rq, MHD_HTTP_METHOD_NOT_ALLOWED,
+			    "method %s not allowed on %s", rq->method, rq->url);
+		return pgl_api_host_user(rq, rq->url + strlen(HOST_USERS));
 	}
 	if (path_known)
 		return pgl_http_error(rq, MHD_HTTP_METHOD_NOT_ALLOWED,

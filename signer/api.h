@@ -7,6 +7,10 @@
 enum MHD_Result pgl_api_sign_user(struct pgl_request *rq);
 enum MHD_Result pgl_api_krl(struct pgl_request *rq);
 enum MHD_Result pgl_api_metrics(struct pgl_request *rq);
+enum MHD_Result pgl_api_enroll(struct pgl_request *rq);
+enum MHD_Result pgl_api_host_cert(struct pgl_request *rq);
+enum MHD_Result pgl_api_directory(struct pgl_request *rq);
+enum MHD_Result pgl_api_host_user(struct pgl_request *rq, const char *name);
 
 /* The identity behind the request's bearer token, after the rate limit;
  * on failure the error response is already queued and *ret set. */

@@ -150,3 +150,84 @@ cmd_revoke(int argc, char **argv)
 	pgl_config_free(cfg);
 	return r == 0 ? 0 : 1;
 }
+
+static int
+valid_host_name(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 253 || s[0] == '-' || s[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+/* pgl-signer host add|revoke -c CONFIG NAME */
+int
+cmd_host(int argc, char **argv)
+{
+	const char *config = NULL, *verb;
+	struct pgl_signer_config *cfg = NULL;
+	struct pgl_store *store = NULL;
+	char *token = NULL;
+	int c, r, ret = 1;
+
+	if (argc < 2 || (strcmp(argv[1], "add") != 0 &&
+	    strcmp(argv[1], "revoke") != 0)) {
+		cli_error("host", "usage: host add|revoke -c CONFIG NAME");
+		return 2;
+	}
+	verb = argv[1];
+	optind = 2;
+	while ((c = getopt(argc, argv, "c:")) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		default: return 2;
+		}
+	}
+	if (config == NULL || optind != argc - 1) {
+		cli_error("host", "usage: host add|revoke -c CONFIG NAME");
+		return 2;
+	}
+	if (!valid_host_name(argv[optind])) {
+		cli_error(argv[optind], "a host name has letters, digits, '.', "
+		    "'-' and '_' only");
+		return 1;
+	}
+	if (open_state(config, &cfg, &store) != 0)
+		return 1;
+	if (strcmp(verb, "add") == 0) {
+		if ((r = pgl_store_host_add(store, argv[optind],
+		    cfg->enroll_token_ttl, &token)) != 0) {
+			cli_error("host add", "%s", pgl_strerror(r));
+			goto out;
+		}
+		/* Single-use and short-lived; shown once, stored hashed. */
+		printf("%s\n", token);
+		fprintf(stderr, "%s: enrollment token for %s, valid %u seconds, "
+		    "usable once\n", PGL_SIGNER_PROG, argv[optind],
+		    cfg->enroll_token_ttl);
+	} else {
+		if ((r = pgl_store_host_revoke(store, argv[optind])) != 0) {
+			cli_error(argv[optind], "%s", r == PGL_E_NOT_FOUND ?
+			    "no such host" : pgl_strerror(r));
+			goto out;
+		}
+		printf("revoked host %s\n", argv[optind]);
+	}
+	ret = 0;
+ out:
+	if (token != NULL) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	pgl_store_close(store);
+	pgl_config_free(cfg);
+	return ret;
+}

@@ -38,6 +38,14 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS revocations ("
     "  kind TEXT NOT NULL CHECK (kind IN ('serial', 'key_id', 'identity')),"
     "  value TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY (kind, value));"
+    "CREATE TABLE IF NOT EXISTS hosts ("
+    "  name TEXT PRIMARY KEY, credential BLOB UNIQUE, host_key TEXT NOT NULL DEFAULT '',"
+    "  created INTEGER NOT NULL, enrolled INTEGER, revoked INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS enroll_tokens ("
+    "  hash BLOB PRIMARY KEY, host TEXT NOT NULL, expires INTEGER NOT NULL,"
+    "  used INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS groups ("
+    "  name TEXT PRIMARY KEY, gid INTEGER NOT NULL UNIQUE);"
     "INSERT OR IGNORE INTO meta VALUES ('schema', " SCHEMA_VERSION ");"
     "INSERT OR IGNORE INTO meta VALUES ('revocations', 0);";
 
@@ -56,6 +64,15 @@ enum stmt_id {
 	ST_REVOKED,
 	ST_IDENTITY_SERIALS,
 	ST_REVOCATION_VERSION,
+	ST_HOST_ADD,
+	ST_ENROLL_ADD,
+	ST_ENROLL_GET,
+	ST_ENROLL_USE,
+	ST_HOST_ENROLL,
+	ST_HOST_GET,
+	ST_HOST_REVOKE,
+	ST_GROUP_GET,
+	ST_GROUP_ADD,
 	ST_COUNT,
 };
 
@@ -73,6 +90,21 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_REVOKED] = "SELECT kind, value FROM revocations ORDER BY kind, value",
 	[ST_IDENTITY_SERIALS] = "SELECT serial FROM certs WHERE identity = ? AND type = 1",
 	[ST_REVOCATION_VERSION] = "SELECT value FROM meta WHERE key = 'revocations'",
+	[ST_HOST_ADD] = "INSERT INTO hosts (name, created) VALUES (?, ?) "
+	    "ON CONFLICT (name) DO UPDATE SET revoked = 0, credential = NULL, "
+	    "enrolled = NULL",
+	[ST_ENROLL_ADD] = "INSERT INTO enroll_tokens VALUES (?, ?, ?, 0)",
+	[ST_ENROLL_GET] = "SELECT hash, host FROM enroll_tokens WHERE hash = ? "
+	    "AND used = 0 AND expires > ?",
+	[ST_ENROLL_USE] = "UPDATE enroll_tokens SET used = 1 WHERE hash = ?",
+	[ST_HOST_ENROLL] = "UPDATE hosts SET credential = ?, host_key = ?, "
+	    "enrolled = ?, revoked = 0 WHERE name = ?",
+	[ST_HOST_GET] = "SELECT credential, name, host_key, enrolled, revoked "
+	    "FROM hosts WHERE credential = ?",
+	[ST_HOST_REVOKE] = "UPDATE hosts SET revoked = 1, credential = NULL "
+	    "WHERE name = ?",
+	[ST_GROUP_GET] = "SELECT gid FROM groups WHERE name = ?",
+	[ST_GROUP_ADD] = "INSERT INTO groups VALUES (?, ?)",
 };
 
 struct conn {
@@ -397,6 +429,37 @@ username_taken(struct conn *c, const char *name, int *taken)
 	return 0;
 }
 
+/* The next number of the uid range, for a user or a group; numbers are
+ * never handed out twice, even after the range is moved. */
+static int
+allocate_id(struct pgl_store *s, struct conn *c, int64_t *out)
+{
+	sqlite3_stmt *q;
+	int64_t id;
+	int rc;
+
+	if ((q = stmt(c, ST_NEXT_UID)) == NULL)
+		return PGL_E_STORE;
+	rc = sqlite3_step(q);
+	id = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : (int64_t)s->uid_min;
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return PGL_E_STORE;
+	if (id < (int64_t)s->uid_min)
+		id = s->uid_min;
+	if (id > (int64_t)s->uid_max)
+		return PGL_E_EXHAUSTED;
+	if ((q = stmt(c, ST_UID_BUMP)) == NULL)
+		return PGL_E_STORE;
+	sqlite3_bind_int64(q, 1, id + 1);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return PGL_E_STORE;
+	*out = id;
+	return 0;
+}
+
 struct identity_job {
 	const char *identity;
 	struct pgl_identity *out;
@@ -428,31 +491,14 @@ identity_assign(struct pgl_store *s, struct conn *c, void *arg)
 	}
 	if (taken)
 		return PGL_E_EXHAUSTED;
-	if ((q = stmt(c, ST_NEXT_UID)) == NULL)
-		return PGL_E_STORE;
-	rc = sqlite3_step(q);
-	uid = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : (int64_t)s->uid_min;
-	sqlite3_reset(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return PGL_E_STORE;
-	/* A range moved up in the config never hands out a uid below it. */
-	if (uid < (int64_t)s->uid_min)
-		uid = s->uid_min;
-	if (uid > (int64_t)s->uid_max)
-		return PGL_E_EXHAUSTED;
+	if ((r = allocate_id(s, c, &uid)) != 0)
+		return r;
 	if ((q = stmt(c, ST_IDENTITY_ADD)) == NULL)
 		return PGL_E_STORE;
 	sqlite3_bind_text(q, 1, ij->identity, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, uid);
 	sqlite3_bind_int64(q, 4, (int64_t)time(NULL));
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		return PGL_E_STORE;
-	if ((q = stmt(c, ST_UID_BUMP)) == NULL)
-		return PGL_E_STORE;
-	sqlite3_bind_int64(q, 1, uid + 1);
 	rc = sqlite3_step(q);
 	sqlite3_reset(q);
 	if (rc != SQLITE_DONE)
@@ -544,12 +590,12 @@ token_add(struct pgl_store *s, struct conn *c, void *arg)
 	return rc == SQLITE_DONE ? 0 : PGL_E_STORE;
 }
 
-int
-pgl_store_token_add(struct pgl_store *s, const char *identity, char **token)
+/* A new secret "PREFIX_<base64url of 32 random bytes>" and its hash. */
+static int
+make_secret(const char *prefix, char **out, uint8_t hash[32])
 {
 	uint8_t raw[TOKEN_BYTES];
 	struct pgl_buf *b64 = NULL;
-	struct token_job tj = { identity, { 0 } };
 	char *t = NULL;
 	size_t i;
 	int r;
@@ -563,7 +609,7 @@ pgl_store_token_add(struct pgl_store *s, const char *identity, char **token)
 	if ((r = pgl_b64_encode(raw, sizeof(raw), b64)) != 0)
 		goto out;
 	/* base64url without padding: safe in headers, shells and URLs */
-	if (asprintf(&t, "pgl_%s", (const char *)pgl_buf_ptr(b64)) < 0) {
+	if (asprintf(&t, "%s_%s", prefix, (const char *)pgl_buf_ptr(b64)) < 0) {
 		t = NULL;
 		r = PGL_E_NOMEM;
 		goto out;
@@ -576,19 +622,39 @@ pgl_store_token_add(struct pgl_store *s, const char *identity, char **token)
 		else if (t[i] == '=')
 			t[i] = '\0';
 	}
-	token_hash(t, tj.hash);
-	if ((r = submit(s, token_add, &tj)) != 0)
-		goto out;
-	*token = t;
+	token_hash(t, hash);
+	*out = t;
 	t = NULL;
  out:
 	explicit_bzero(raw, sizeof(raw));
-	if (t != NULL) {
-		explicit_bzero(t, strlen(t));
-		free(t);
-	}
 	pgl_buf_free(b64);
 	return r;
+}
+
+static void
+free_secret(char *t)
+{
+	if (t == NULL)
+		return;
+	explicit_bzero(t, strlen(t));
+	free(t);
+}
+
+int
+pgl_store_token_add(struct pgl_store *s, const char *identity, char **token)
+{
+	struct token_job tj = { identity, { 0 } };
+	char *t = NULL;
+	int r;
+
+	if ((r = make_secret("pgl", &t, tj.hash)) != 0)
+		return r;
+	if ((r = submit(s, token_add, &tj)) != 0) {
+		free_secret(t);
+		return r;
+	}
+	*token = t;
+	return 0;
 }
 
 int
@@ -740,4 +806,263 @@ pgl_store_revocation_version(struct pgl_store *s, uint64_t *out)
 		*out = (uint64_t)sqlite3_column_int64(q, 0);
 	sqlite3_reset(q);
 	return rc == SQLITE_ROW ? 0 : PGL_E_STORE;
+}
+
+/* One step of a statement that must finish: SQLITE_DONE or an error. */
+static int
+step_done(sqlite3_stmt *q)
+{
+	int rc = sqlite3_step(q);
+
+	sqlite3_reset(q);
+	if (rc == SQLITE_CONSTRAINT)
+		return PGL_E_EXISTS;
+	return rc == SQLITE_DONE ? 0 : PGL_E_STORE;
+}
+
+struct host_add_job {
+	const char *name;
+	uint8_t hash[32];
+	uint64_t expires;
+};
+
+static int
+host_add(struct pgl_store *s, struct conn *c, void *arg)
+{
+	struct host_add_job *hj = arg;
+	sqlite3_stmt *q;
+	int r;
+
+	(void)s;
+	/* Re-adding a host starts over: its old credential stops working. */
+	if ((q = stmt(c, ST_HOST_ADD)) == NULL)
+		return PGL_E_STORE;
+	sqlite3_bind_text(q, 1, hj->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, (int64_t)time(NULL));
+	if ((r = step_done(q)) != 0)
+		return r;
+	if ((q = stmt(c, ST_ENROLL_ADD)) == NULL)
+		return PGL_E_STORE;
+	sqlite3_bind_blob(q, 1, hj->hash, sizeof(hj->hash), SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, hj->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, (int64_t)hj->expires);
+	return step_done(q);
+}
+
+int
+pgl_store_host_add(struct pgl_store *s, const char *name, uint32_t ttl,
+    char **enroll_token)
+{
+	struct host_add_job hj = { name, { 0 }, (uint64_t)time(NULL) + ttl };
+	char *t = NULL;
+	int r;
+
+	if ((r = make_secret("pglenroll", &t, hj.hash)) != 0)
+		return r;
+	if ((r = submit(s, host_add, &hj)) != 0) {
+		free_secret(t);
+		return r;
+	}
+	*enroll_token = t;
+	return 0;
+}
+
+struct enroll_job {
+	uint8_t token_hash[32];
+	uint8_t cred_hash[32];
+	const char *host_key;
+	char *name;
+	size_t namelen;
+};
+
+/* In one transaction: the token is valid and unused, then used. Two
+ * concurrent enrollments with one token: exactly one succeeds. */
+static int
+host_enroll(struct pgl_store *s, struct conn *c, void *arg)
+{
+	struct enroll_job *ej = arg;
+	const void *stored;
+	const unsigned char *host;
+	sqlite3_stmt *q;
+	int rc, r;
+
+	(void)s;
+	if ((q = stmt(c, ST_ENROLL_GET)) == NULL)
+		return PGL_E_STORE;
+	sqlite3_bind_blob(q, 1, ej->token_hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, (int64_t)time(NULL));
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(q);
+		return rc == SQLITE_DONE ? PGL_E_NOT_FOUND : PGL_E_STORE;
+	}
+	stored = sqlite3_column_blob(q, 0);
+	host = sqlite3_column_text(q, 1);
+	if (stored == NULL || sqlite3_column_bytes(q, 0) != 32 ||
+	    CRYPTO_memcmp(stored, ej->token_hash, 32) != 0 || host == NULL ||
+	    strlen((const char *)host) >= ej->namelen) {
+		sqlite3_reset(q);
+		return PGL_E_NOT_FOUND;
+	}
+	snprintf(ej->name, ej->namelen, "%s", (const char *)host);
+	sqlite3_reset(q);
+	if ((q = stmt(c, ST_ENROLL_USE)) == NULL)
+		return PGL_E_STORE;
+	sqlite3_bind_blob(q, 1, ej->token_hash, 32, SQLITE_STATIC);
+	if ((r = step_done(q)) != 0)
+		return r;
+	if ((q = stmt(c, ST_HOST_ENROLL)) == NULL)
+		return PGL_E_STORE;
+	sqlite3_bind_blob(q, 1, ej->cred_hash, 32, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, ej->host_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, (int64_t)time(NULL));
+	sqlite3_bind_text(q, 4, ej->name, -1, SQLITE_STATIC);
+	if ((r = step_done(q)) != 0)
+		return r;
+	return sqlite3_changes(c->db) == 1 ? 0 : PGL_E_NOT_FOUND;
+}
+
+int
+pgl_store_host_enroll(struct pgl_store *s, const char *enroll_token,
+    const char *host_key, char *name, size_t namelen, char **credential)
+{
+	struct enroll_job ej;
+	char *cred = NULL, tmp[256];
+	int r;
+
+	memset(&ej, 0, sizeof(ej));
+	token_hash(enroll_token, ej.token_hash);
+	ej.host_key = host_key;
+	ej.name = tmp;
+	ej.namelen = sizeof(tmp);
+	if ((r = make_secret("pglhost", &cred, ej.cred_hash)) != 0)
+		return r;
+	if ((r = submit(s, host_enroll, &ej)) != 0 || strlen(tmp) >= namelen) {
+		free_secret(cred);
+		return r != 0 ? r : PGL_E_TOO_LARGE;
+	}
+	snprintf(name, namelen, "%s", tmp);
+	*credential = cred;
+	return 0;
+}
+
+int
+pgl_store_host_check(struct pgl_store *s, const char *credential,
+    struct pgl_host *out)
+{
+	uint8_t hash[32];
+	const void *stored;
+	const unsigned char *name, *key;
+	sqlite3_stmt *q;
+	struct conn *c;
+	int rc, r = PGL_E_NOT_FOUND;
+
+	if ((c = reader(s)) == NULL || (q = stmt(c, ST_HOST_GET)) == NULL)
+		return PGL_E_STORE;
+	token_hash(credential, hash);
+	sqlite3_bind_blob(q, 1, hash, sizeof(hash), SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		stored = sqlite3_column_blob(q, 0);
+		name = sqlite3_column_text(q, 1);
+		key = sqlite3_column_text(q, 2);
+		if (stored != NULL && sqlite3_column_bytes(q, 0) == 32 &&
+		    CRYPTO_memcmp(stored, hash, 32) == 0 && name != NULL &&
+		    sqlite3_column_int(q, 4) == 0 &&
+		    strlen((const char *)name) < sizeof(out->name) &&
+		    (key == NULL || strlen((const char *)key) < sizeof(out->host_key))) {
+			snprintf(out->name, sizeof(out->name), "%s", (const char *)name);
+			snprintf(out->host_key, sizeof(out->host_key), "%s",
+			    key == NULL ? "" : (const char *)key);
+			out->enrolled = sqlite3_column_type(q, 3) != SQLITE_NULL;
+			out->revoked = 0;
+			r = 0;
+		}
+	} else if (rc != SQLITE_DONE)
+		r = PGL_E_STORE;
+	sqlite3_reset(q);
+	explicit_bzero(hash, sizeof(hash));
+	return r;
+}
+
+static int
+host_revoke(struct pgl_store *s, struct conn *c, void *arg)
+{
+	sqlite3_stmt *q;
+	int r;
+
+	(void)s;
+	if ((q = stmt(c, ST_HOST_REVOKE)) == NULL)
+		return PGL_E_STORE;
+	sqlite3_bind_text(q, 1, arg, -1, SQLITE_STATIC);
+	if ((r = step_done(q)) != 0)
+		return r;
+	return sqlite3_changes(c->db) == 1 ? 0 : PGL_E_NOT_FOUND;
+}
+
+int
+pgl_store_host_revoke(struct pgl_store *s, const char *name)
+{
+	return submit(s, host_revoke, (void *)name);
+}
+
+struct group_job {
+	const char *name;
+	uint32_t gid;
+};
+
+static int
+group_lookup(struct conn *c, const char *name, uint32_t *gid)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((q = stmt(c, ST_GROUP_GET)) == NULL)
+		return PGL_E_STORE;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*gid = (uint32_t)sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	if (rc == SQLITE_DONE)
+		return PGL_E_NOT_FOUND;
+	return rc == SQLITE_ROW ? 0 : PGL_E_STORE;
+}
+
+static int
+group_assign(struct pgl_store *s, struct conn *c, void *arg)
+{
+	struct group_job *gj = arg;
+	sqlite3_stmt *q;
+	int64_t id;
+	int r;
+
+	if ((r = group_lookup(c, gj->name, &gj->gid)) != PGL_E_NOT_FOUND)
+		return r;
+	if ((r = allocate_id(s, c, &id)) != 0)
+		return r;
+	if ((q = stmt(c, ST_GROUP_ADD)) == NULL)
+		return PGL_E_STORE;
+	sqlite3_bind_text(q, 1, gj->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, id);
+	if ((r = step_done(q)) != 0)
+		return r;
+	gj->gid = (uint32_t)id;
+	return 0;
+}
+
+int
+pgl_store_group(struct pgl_store *s, const char *name, uint32_t *gid)
+{
+	struct group_job gj = { name, 0 };
+	struct conn *c;
+	int r;
+
+	if ((c = reader(s)) == NULL)
+		return PGL_E_STORE;
+	if ((r = group_lookup(c, name, &gj.gid)) == PGL_E_NOT_FOUND)
+		r = submit(s, group_assign, &gj);
+	if (r == 0)
+		*gid = gj.gid;
+	return r;
 }

@@ -34,6 +34,7 @@ struct pgl_cert_record {
 
 struct pgl_host {
 	char name[256];
+	char host_key[16384];           /* its SSH public key line, or "" */
 	int enrolled;
 	int revoked;
 };
@@ -70,5 +71,22 @@ int pgl_store_each_revoked(struct pgl_store *s,
     int (*key_id_fn)(const char *key_id, void *arg), void *arg);
 /* A monotonically increasing number that changes with every revocation. */
 int pgl_store_revocation_version(struct pgl_store *s, uint64_t *out);
+
+/* Hosts.  An enrollment token is single-use and expires; enrolling
+ * trades it for a long-lived credential (both stored hashed). */
+int pgl_store_host_add(struct pgl_store *s, const char *name, uint32_t ttl,
+    char **enroll_token);
+/* Consumes an enrollment token: records host_key and a new credential;
+ * PGL_E_NOT_FOUND for an unknown, used or expired token. */
+int pgl_store_host_enroll(struct pgl_store *s, const char *enroll_token,
+    const char *host_key, char *name, size_t namelen, char **credential);
+/* The enrolled, unrevoked host a credential belongs to. */
+int pgl_store_host_check(struct pgl_store *s, const char *credential,
+    struct pgl_host *out);
+int pgl_store_host_revoke(struct pgl_store *s, const char *name);
+
+/* A managed group's gid, assigned on first use from the uid range (the
+ * same counter: no group ever shares a number with a user). */
+int pgl_store_group(struct pgl_store *s, const char *name, uint32_t *gid);
 
 #endif
