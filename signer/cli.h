@@ -9,6 +9,11 @@
 int cmd_init(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_krl(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
+int cmd_host(int argc, char **argv);
 
 /* Prints "pgl-signer: <what>: <why>" to stderr. */
 void cli_error(const char *what, const char *fmt, ...)

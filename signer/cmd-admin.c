@@ -49,7 +49,7 @@ cmd_token(int argc, char **argv)
 	const char *config = NULL;
 	struct pgl_signer_config *cfg = NULL;
 	struct pgl_store *store = NULL;
-	char *token = NULL;
+	char *token = NULL, *p;
 	int c, r, ret = 1;
 
 	if (argc < 2 || strcmp(argv[1], "add") != 0) {
@@ -71,6 +71,11 @@ cmd_token(int argc, char **argv)
 		cli_error(argv[optind], "an identity looks like name@domain");
 		return 1;
 	}
+	/* Identities are compared ignoring case (as the policy does):
+	 * store them lowercased so one person is one username. */
+	for (p = argv[optind]; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
 	if (open_state(config, &cfg, &store) != 0)
 		return 1;
 	if ((r = pgl_store_token_add(store, argv[optind], &token)) != 0) {

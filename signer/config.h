@@ -11,7 +11,7 @@
  *   listen = "127.0.0.1:8443";   host:port, or "unix:/path"
  *   tls = true;                  false allowed only on loopback/unix
  *   tls_cert = "tls.crt"; tls_key = "tls.key";
- *   ca_dir = "ca";               user_ca, host_ca (from init)
+ *   ca_dir = ".";                user_ca, host_ca (from init)
  *   state_dir = "state";         signer.db (SQLite, WAL)
  *   policy = "policy.conf";
  *   audit_log = "audit.log";     also sent to syslog

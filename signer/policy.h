@@ -1,6 +1,7 @@
 /* The access policy: who may reach which resource, with what.
  * A human-edited libconfig file (see pgl-signer.conf(5)), loaded whole
- * and immutable afterwards; a reload builds a new one and swaps it. */
+ * and immutable afterwards; a reload builds a new one and swaps it.
+ * Every char ** array below is also NULL-terminated. */
 #ifndef PGL_POLICY_H
 #define PGL_POLICY_H
 
@@ -73,6 +74,7 @@ struct pgl_decision {
 	const struct pgl_resource *resource;
 	const struct pgl_grant *grant;
 	uint32_t ttl_max;               /* effective maximum, seconds */
+	const struct pgl_role *role;    /* the role holding grant (audit) */
 };
 
 /* Loads and checks a policy file.  On error returns a negative PGL_E_*
@@ -88,7 +90,9 @@ const struct pgl_user *pgl_policy_user(const struct pgl_policy *p,
     const char *identity);
 /* Whether identity may reach resource (name or alias).  On refusal
  * returns PGL_E_NOT_ALLOWED (or PGL_E_UNKNOWN_OPTION for an unknown
- * resource) and sets *reason to a short sentence for the audit log. */
+ * resource) and sets *reason to a short sentence for the audit log
+ * (NULL on success; reason may be NULL).  Identities match ASCII
+ * case-insensitively, resource names too. */
 int pgl_policy_decide(const struct pgl_policy *p, const char *identity,
     const char *resource, struct pgl_decision *out, const char **reason);
 /* Every user allowed on resource (canonical name), in policy order;
