@@ -374,6 +374,7 @@ directory(struct pgl_request *rq, const char *only)
 {
 	struct pgl_service *svc = rq->svc;
 	struct pgl_policy_ref *pol = NULL;
+	struct json_object_iterator it, end;
 	struct pgl_host host;
 	struct dir_ctx dc;
 	json_object *o = NULL, *garr;
@@ -418,10 +419,11 @@ directory(struct pgl_request *rq, const char *only)
 		    "no such user on this host");
 	}
 	garr = json_object_new_array();
-	json_object_object_foreach(dc.groups, gname, gval) {
-		(void)gname;
-		json_object_array_add(garr, json_object_get(gval));
-	}
+	for (it = json_object_iter_begin(dc.groups),
+	    end = json_object_iter_end(dc.groups);
+	    !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+		json_object_array_add(garr,
+		    json_object_get(json_object_iter_peek_value(&it)));
 	json_object_put(dc.groups);
 	(void)pgl_store_revocation_version(svc->store, &krlv);
 	json_object_object_add(o, "host", json_object_new_string(host.name));

@@ -30,6 +30,7 @@ struct sign_req {
 static int
 parse_body(json_object *o, struct sign_req *req, const char **why)
 {
+	struct json_object_iterator it, end;
 	json_object *v;
 	size_t i, n;
 
@@ -37,7 +38,13 @@ parse_body(json_object *o, struct sign_req *req, const char **why)
 	*why = "body must be a JSON object";
 	if (!json_object_is_type(o, json_type_object))
 		return PGL_E_FORMAT;
-	json_object_object_foreach(o, key, val) {
+	/* The iterator API, not json_object_object_foreach: that macro is
+	 * a GNU statement expression. */
+	for (it = json_object_iter_begin(o), end = json_object_iter_end(o);
+	    !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char *key = json_object_iter_peek_name(&it);
+		json_object *val = json_object_iter_peek_value(&it);
+
 		if (strcmp(key, "public_key") == 0) {
 			*why = "public_key must be a string";
 			if (!json_object_is_type(val, json_type_string))

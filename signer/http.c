@@ -189,6 +189,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* MHD's messages; the format comes from MHD itself. */
+__attribute__((format(printf, 2, 0)))
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
