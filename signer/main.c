@@ -8,7 +8,7 @@ static void
 usage(FILE *f)
 {
 	fputs(
-	    "usage: pgl-signer init --dir DIR [--key-type ed25519|ecdsa-p256|ecdsa-p384|rsa]\n"
+	    "usage: pgl-signer init --dir DIR [--key-type ed25519|ecdsa-p256|ecdsa-p384|rsa] [--tls-name NAME]...\n"
 	    "       pgl-signer sign --ca KEY --key PUB.pub --principal P [--principal P2 ...]\n"
 	    "            --key-id ID [--serial N] [--ttl SECONDS | --valid-from T --valid-to T]\n"
 	    "            [--host] [--extension NAME[=VALUE]]... [--critical-option NAME[=VALUE]]...\n"
