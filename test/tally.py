@@ -26,6 +26,8 @@ def main(paths):
         with open(path, encoding='utf-8', errors='replace') as fh:
             if path.endswith('.json'):
                 for line in fh:
+                    if not line.strip():
+                        continue
                     t = json.loads(line)
                     p, f = count_tap(t.get('stdout', ''))
                     ok = t.get('result') in ('OK', 'SKIP', 'EXPECTEDFAIL')
