@@ -26,9 +26,15 @@ def main(paths):
         with open(path, encoding='utf-8', errors='replace') as fh:
             if path.endswith('.json'):
                 for line in fh:
+                    line = line.replace('\0', '')
                     if not line.strip():
                         continue
-                    t = json.loads(line)
+                    try:
+                        t = json.loads(line)
+                    except ValueError:
+                        print(f'{path}: unreadable test record', file=sys.stderr)
+                        failed += 1
+                        continue
                     p, f = count_tap(t.get('stdout', ''))
                     ok = t.get('result') in ('OK', 'SKIP', 'EXPECTEDFAIL')
                     if p + f == 0:
