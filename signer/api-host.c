@@ -319,12 +319,19 @@ add_user(const struct pgl_decision *d, void *arg)
 	size_t i;
 	int r;
 
-	if ((r = pgl_store_identity(dc->svc->store, d->user->identity, &who)) != 0) {
+	/* Looking up one user must not assign names to the others (nor
+	 * to anyone, when the answer is 404): read only. */
+	if (dc->only != NULL) {
+		r = pgl_store_identity_get(dc->svc->store, d->user->identity, &who);
+		if (r == PGL_E_NOT_FOUND ||
+		    (r == 0 && strcmp(dc->only, who.username) != 0))
+			return 0;
+	} else
+		r = pgl_store_identity(dc->svc->store, d->user->identity, &who);
+	if (r != 0) {
 		dc->error = r;
 		return r;
 	}
-	if (dc->only != NULL && strcmp(dc->only, who.username) != 0)
-		return 0;
 	if ((u = json_object_new_object()) == NULL)
 		return PGL_E_NOMEM;
 	json_object_object_add(u, "name", json_object_new_string(who.username));

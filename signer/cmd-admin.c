@@ -33,13 +33,26 @@ open_state(const char *config, struct pgl_signer_config **cfg,
 	return r;
 }
 
+/* name@domain in printable ASCII, as the policy accepts identities. */
 static int
 valid_identity(const char *s)
 {
-	const char *at = strrchr(s, '@');
+	const char *at = strrchr(s, '@'), *p;
 
-	return at != NULL && at != s && at[1] != '\0' && strlen(s) < 256 &&
-	    !pgl_has_ctrl(s) && strchr(s, ' ') == NULL;
+	if (at == NULL || at == s || at[1] == '\0' || strlen(s) >= 256)
+		return 0;
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static void
+lowercase(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s - 'A' + 'a');
 }
 
 /* pgl-signer token add -c CONFIG IDENTITY */
@@ -49,7 +62,7 @@ cmd_token(int argc, char **argv)
 	const char *config = NULL;
 	struct pgl_signer_config *cfg = NULL;
 	struct pgl_store *store = NULL;
-	char *token = NULL, *p;
+	char *token = NULL;
 	int c, r, ret = 1;
 
 	if (argc < 2 || strcmp(argv[1], "add") != 0) {
@@ -73,9 +86,7 @@ cmd_token(int argc, char **argv)
 	}
 	/* Identities are compared ignoring case (as the policy does):
 	 * store them lowercased so one person is one username. */
-	for (p = argv[optind]; *p != '\0'; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
+	lowercase(argv[optind]);
 	if (open_state(config, &cfg, &store) != 0)
 		return 1;
 	if ((r = pgl_store_token_add(store, argv[optind], &token)) != 0) {
@@ -109,7 +120,7 @@ cmd_revoke(int argc, char **argv)
 	const char *config = NULL, *kind = NULL, *value = NULL;
 	struct pgl_signer_config *cfg = NULL;
 	struct pgl_store *store = NULL;
-	char num[24];
+	char num[24], *lowered = NULL;
 	uint64_t serial;
 	int c, r;
 
@@ -143,14 +154,25 @@ cmd_revoke(int argc, char **argv)
 	} else if (*value == '\0' || pgl_has_ctrl(value) || strlen(value) > 1024) {
 		cli_error(kind, "must be non-empty printable text");
 		return 1;
+	} else if (strcmp(kind, "identity") == 0) {
+		/* Stored lowercased by token add: match that. */
+		if ((lowered = strdup(value)) == NULL) {
+			cli_error_code(NULL, PGL_E_NOMEM);
+			return 1;
+		}
+		lowercase(lowered);
+		value = lowered;
 	}
-	if (open_state(config, &cfg, &store) != 0)
+	if (open_state(config, &cfg, &store) != 0) {
+		free(lowered);
 		return 1;
+	}
 	r = pgl_store_revoke(store, kind, value);
 	if (r != 0)
 		cli_error("revoke", "%s", pgl_strerror(r));
 	else
 		printf("revoked %s %s\n", kind, value);
+	free(lowered);
 	pgl_store_close(store);
 	pgl_config_free(cfg);
 	return r == 0 ? 0 : 1;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -17,6 +18,7 @@
 #define HEADER_MEMORY (32 * 1024)       /* headers and request line */
 #define MAX_CONNECTIONS 1024
 #define TLS_FILE_MAX (64 * 1024)
+#define DISCARD_MAX (16 * 1024 * 1024)  /* an oversized body read and dropped */
 
 struct pgl_http {
 	struct MHD_Daemon *d;
@@ -124,7 +126,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct pgl_service *svc = cls;
 	struct pgl_request *rq = *con_cls;
-	const char *cl;
+	const char *cl, *expect;
 	unsigned long long clen;
 	char *end;
 
@@ -145,7 +147,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		}
 		*con_cls = rq;
 		atomic_fetch_add(&svc->metrics.requests, 1);
-		/* Refuse a declared oversized body before reading it. */
+		/* A declared oversized body: answer 413 at once only if the
+		 * client waits for "100 Continue"; others are sending it
+		 * anyway, and a reply before the body is read would reach
+		 * them as a connection reset.  Their body is discarded. */
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL) {
@@ -153,9 +158,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			clen = strtoull(cl, &end, 10);
 			if (errno != 0 || *end != '\0' || clen > svc->config->max_body) {
 				rq->too_large = 1;
-				return pgl_http_error(rq, MHD_HTTP_CONTENT_TOO_LARGE,
-				    "request body larger than %zu bytes",
-				    svc->config->max_body);
+				expect = MHD_lookup_connection_value(conn,
+				    MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+				if (expect != NULL && strcasecmp(expect, "100-continue") == 0)
+					return pgl_http_error(rq,
+					    MHD_HTTP_CONTENT_TOO_LARGE,
+					    "request body larger than %zu bytes",
+					    svc->config->max_body);
 			}
 		}
 		return MHD_YES;
@@ -164,6 +173,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if (!rq->too_large && pgl_buf_put(rq->body, upload_data,
 		    *upload_data_size) != 0)
 			rq->too_large = 1;
+		/* Discarding has a limit too: past it, drop the connection. */
+		rq->received += *upload_data_size;
+		if (rq->too_large && rq->received > DISCARD_MAX)
+			return MHD_NO;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}

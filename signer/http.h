@@ -19,6 +19,7 @@ struct pgl_request {
 	const char *method;
 	const char *url;
 	struct pgl_buf *body;
+	size_t received;                /* body bytes, kept or not */
 	int too_large;
 	char source[64];                /* client address, for the audit */
 };
