@@ -30,8 +30,10 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS tokens ("
     "  hash BLOB PRIMARY KEY, identity TEXT NOT NULL,"
     "  created INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);"
+    /* Rows append in issue order; the serial (random) is a unique
+     * index, whose small entries are cheaper to scatter than rows. */
     "CREATE TABLE IF NOT EXISTS certs ("
-    "  serial INTEGER PRIMARY KEY, key_id TEXT NOT NULL, identity TEXT NOT NULL,"
+    "  serial INTEGER NOT NULL UNIQUE, key_id TEXT NOT NULL, identity TEXT NOT NULL,"
     "  resource TEXT NOT NULL, type INTEGER NOT NULL, valid_after INTEGER NOT NULL,"
     "  valid_before INTEGER NOT NULL, fingerprint TEXT NOT NULL, issued INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS certs_identity ON certs (identity);"
@@ -117,6 +119,7 @@ struct job {
 	void *arg;
 	int result;
 	int done;
+	pthread_cond_t cond;            /* its own: wake only its caller */
 	struct job *next;
 };
 
@@ -128,7 +131,6 @@ struct pgl_store {
 	int started;
 	pthread_mutex_t lock;
 	pthread_cond_t work;            /* writer: jobs queued or stop */
-	pthread_cond_t done;            /* callers: a batch committed */
 	struct job *head, **tail;
 	int stop;
 	pthread_key_t reader_key;       /* per-thread read connection */
@@ -260,10 +262,10 @@ writer_main(void *arg)
 		run_batch(s, batch);
 		pthread_mutex_lock(&s->lock);
 		for (j = batch; j != NULL; j = next) {
-			next = j->next;
-			j->done = 1;    /* j may be gone once we unlock */
+			next = j->next; /* j may be gone once its caller runs */
+			j->done = 1;
+			pthread_cond_signal(&j->cond);
 		}
-		pthread_cond_broadcast(&s->done);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
@@ -274,19 +276,25 @@ static int
 submit(struct pgl_store *s, int (*fn)(struct pgl_store *, struct conn *,
     void *), void *arg)
 {
-	struct job j = { fn, arg, 0, 0, NULL };
+	struct job j;
 
+	memset(&j, 0, sizeof(j));
+	j.fn = fn;
+	j.arg = arg;
+	pthread_cond_init(&j.cond, NULL);
 	pthread_mutex_lock(&s->lock);
 	if (s->stop) {
 		pthread_mutex_unlock(&s->lock);
+		pthread_cond_destroy(&j.cond);
 		return PGL_E_STORE;
 	}
 	*s->tail = &j;
 	s->tail = &j.next;
 	pthread_cond_signal(&s->work);
 	while (!j.done)
-		pthread_cond_wait(&s->done, &s->lock);
+		pthread_cond_wait(&j.cond, &s->lock);
 	pthread_mutex_unlock(&s->lock);
+	pthread_cond_destroy(&j.cond);
 	return j.result;
 }
 
@@ -306,7 +314,6 @@ pgl_store_open(const char *state_dir, uint32_t uid_min, uint32_t uid_max,
 	s->tail = &s->head;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->work, NULL);
-	pthread_cond_init(&s->done, NULL);
 	if (pthread_key_create(&s->reader_key, reader_free) != 0) {
 		free(s);
 		return PGL_E_SYSTEM;
@@ -366,7 +373,6 @@ pgl_store_close(struct pgl_store *s)
 	pthread_key_delete(s->reader_key);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->work);
-	pthread_cond_destroy(&s->done);
 	free(s->path);
 	free(s);
 }
