@@ -233,7 +233,9 @@ authenticate_host(struct pgl_request *rq, const char *action,
 		*ret = pgl_http_error(rq, 500, "state database error");
 		return r;
 	}
-	return 0;
+	/* Hosts share the per-token limit; their keys cannot collide with
+	 * identities, which always hold an '@'. */
+	return pgl_api_rate(rq, host->name, ret);
 }
 
 enum MHD_Result

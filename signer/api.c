@@ -17,8 +17,6 @@ pgl_api_authenticate(struct pgl_request *rq, char *identity, size_t len,
 	const char *auth = pgl_http_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
 	struct pgl_audit_event ev = { .action = "authenticate",
 	    .source = rq->source, .reason = "missing or invalid token" };
-	unsigned wait;
-	char retry[16];
 	int r;
 
 	if (auth == NULL || strncmp(auth, BEARER, strlen(BEARER)) != 0 ||
@@ -39,26 +37,34 @@ pgl_api_authenticate(struct pgl_request *rq, char *identity, size_t len,
 		*ret = pgl_http_error(rq, MHD_HTTP_UNAUTHORIZED, "invalid token");
 		return PGL_E_NOT_ALLOWED;
 	}
-	if ((wait = pgl_rate_take(svc->rate, identity)) != 0) {
-		struct MHD_Response *resp;
-		const char *msg = "{\"error\":\"rate limit exceeded\"}";
+	return pgl_api_rate(rq, identity, ret);
+}
 
-		atomic_fetch_add(&svc->metrics.rate_limited, 1);
-		snprintf(retry, sizeof(retry), "%u", wait);
-		resp = MHD_create_response_from_buffer(strlen(msg), (void *)msg,
-		    MHD_RESPMEM_PERSISTENT);
-		if (resp == NULL) {
-			*ret = MHD_NO;
-			return PGL_E_NOMEM;
-		}
-		MHD_add_response_header(resp, "Content-Type", "application/json");
-		MHD_add_response_header(resp, "Retry-After", retry);
-		*ret = MHD_queue_response(rq->conn, MHD_HTTP_TOO_MANY_REQUESTS, resp);
-		MHD_destroy_response(resp);
-		atomic_fetch_add(&svc->metrics.responses[4], 1);
-		return PGL_E_NOT_ALLOWED;
+int
+pgl_api_rate(struct pgl_request *rq, const char *key, enum MHD_Result *ret)
+{
+	struct pgl_service *svc = rq->svc;
+	struct MHD_Response *resp;
+	const char *msg = "{\"error\":\"rate limit exceeded\"}";
+	unsigned wait;
+	char retry[16];
+
+	if ((wait = pgl_rate_take(svc->rate, key)) == 0)
+		return 0;
+	atomic_fetch_add(&svc->metrics.rate_limited, 1);
+	snprintf(retry, sizeof(retry), "%u", wait);
+	resp = MHD_create_response_from_buffer(strlen(msg), (void *)msg,
+	    MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL) {
+		*ret = MHD_NO;
+		return PGL_E_NOMEM;
 	}
-	return 0;
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "Retry-After", retry);
+	*ret = MHD_queue_response(rq->conn, MHD_HTTP_TOO_MANY_REQUESTS, resp);
+	MHD_destroy_response(resp);
+	atomic_fetch_add(&svc->metrics.responses[4], 1);
+	return PGL_E_NOT_ALLOWED;
 }
 
 static enum MHD_Result

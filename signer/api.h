@@ -17,4 +17,8 @@ enum MHD_Result pgl_api_host_user(struct pgl_request *rq, const char *name);
 int pgl_api_authenticate(struct pgl_request *rq, char *identity, size_t len,
     enum MHD_Result *ret);
 
+/* The per-key rate limit; on refusal a 429 with Retry-After is queued
+ * and *ret set. */
+int pgl_api_rate(struct pgl_request *rq, const char *key, enum MHD_Result *ret);
+
 #endif
