@@ -55,41 +55,54 @@ lowercase(char *s)
 			*s = (char)(*s - 'A' + 'a');
 }
 
+/* "VERB -c CONFIG NAME" after the command word: the config and the
+ * name, or NULL after printing usage. */
+static char *
+config_and_name(int argc, char **argv, const char *usage, const char **config)
+{
+	int c;
+
+	*config = NULL;
+	optind = 2;
+	while ((c = getopt(argc, argv, "c:")) != -1) {
+		if (c != 'c')
+			return NULL;
+		*config = optarg;
+	}
+	if (*config == NULL || optind != argc - 1) {
+		cli_error(argv[0], "usage: %s", usage);
+		return NULL;
+	}
+	return argv[optind];
+}
+
 /* pgl-signer token add -c CONFIG IDENTITY */
 int
 cmd_token(int argc, char **argv)
 {
-	const char *config = NULL;
+	static const char usage[] = "token add -c CONFIG IDENTITY";
+	const char *config;
 	struct pgl_signer_config *cfg = NULL;
 	struct pgl_store *store = NULL;
-	char *token = NULL;
-	int c, r, ret = 1;
+	char *token = NULL, *identity;
+	int r, ret = 1;
 
 	if (argc < 2 || strcmp(argv[1], "add") != 0) {
-		cli_error("token", "usage: token add -c CONFIG IDENTITY");
+		cli_error("token", "usage: %s", usage);
 		return 2;
 	}
-	optind = 2;
-	while ((c = getopt(argc, argv, "c:")) != -1) {
-		switch (c) {
-		case 'c': config = optarg; break;
-		default: return 2;
-		}
-	}
-	if (config == NULL || optind != argc - 1) {
-		cli_error("token", "usage: token add -c CONFIG IDENTITY");
+	if ((identity = config_and_name(argc, argv, usage, &config)) == NULL)
 		return 2;
-	}
-	if (!valid_identity(argv[optind])) {
-		cli_error(argv[optind], "an identity looks like name@domain");
+	if (!valid_identity(identity)) {
+		cli_error(identity, "an identity looks like name@domain");
 		return 1;
 	}
 	/* Identities are compared ignoring case (as the policy does):
 	 * store them lowercased so one person is one username. */
-	lowercase(argv[optind]);
+	lowercase(identity);
 	if (open_state(config, &cfg, &store) != 0)
 		return 1;
-	if ((r = pgl_store_token_add(store, argv[optind], &token)) != 0) {
+	if ((r = pgl_store_token_add(store, identity, &token)) != 0) {
 		cli_error("token", "%s", pgl_strerror(r));
 		goto out;
 	}
@@ -199,38 +212,30 @@ valid_host_name(const char *s)
 int
 cmd_host(int argc, char **argv)
 {
-	const char *config = NULL, *verb;
+	static const char usage[] = "host add|revoke -c CONFIG NAME";
+	const char *config, *verb, *name;
 	struct pgl_signer_config *cfg = NULL;
 	struct pgl_store *store = NULL;
 	char *token = NULL;
-	int c, r, ret = 1;
+	int r, ret = 1;
 
 	if (argc < 2 || (strcmp(argv[1], "add") != 0 &&
 	    strcmp(argv[1], "revoke") != 0)) {
-		cli_error("host", "usage: host add|revoke -c CONFIG NAME");
+		cli_error("host", "usage: %s", usage);
 		return 2;
 	}
 	verb = argv[1];
-	optind = 2;
-	while ((c = getopt(argc, argv, "c:")) != -1) {
-		switch (c) {
-		case 'c': config = optarg; break;
-		default: return 2;
-		}
-	}
-	if (config == NULL || optind != argc - 1) {
-		cli_error("host", "usage: host add|revoke -c CONFIG NAME");
+	if ((name = config_and_name(argc, argv, usage, &config)) == NULL)
 		return 2;
-	}
-	if (!valid_host_name(argv[optind])) {
-		cli_error(argv[optind], "a host name has letters, digits, '.', "
+	if (!valid_host_name(name)) {
+		cli_error(name, "a host name has letters, digits, '.', "
 		    "'-' and '_' only");
 		return 1;
 	}
 	if (open_state(config, &cfg, &store) != 0)
 		return 1;
 	if (strcmp(verb, "add") == 0) {
-		if ((r = pgl_store_host_add(store, argv[optind],
+		if ((r = pgl_store_host_add(store, name,
 		    cfg->enroll_token_ttl, &token)) != 0) {
 			cli_error("host add", "%s", pgl_strerror(r));
 			goto out;
@@ -238,15 +243,15 @@ cmd_host(int argc, char **argv)
 		/* Single-use and short-lived; shown once, stored hashed. */
 		printf("%s\n", token);
 		fprintf(stderr, "%s: enrollment token for %s, valid %u seconds, "
-		    "usable once\n", PGL_SIGNER_PROG, argv[optind],
+		    "usable once\n", PGL_SIGNER_PROG, name,
 		    cfg->enroll_token_ttl);
 	} else {
-		if ((r = pgl_store_host_revoke(store, argv[optind])) != 0) {
-			cli_error(argv[optind], "%s", r == PGL_E_NOT_FOUND ?
+		if ((r = pgl_store_host_revoke(store, name)) != 0) {
+			cli_error(name, "%s", r == PGL_E_NOT_FOUND ?
 			    "no such host" : pgl_strerror(r));
 			goto out;
 		}
-		printf("revoked host %s\n", argv[optind]);
+		printf("revoked host %s\n", name);
 	}
 	ret = 0;
  out:
