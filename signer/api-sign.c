@@ -126,7 +126,10 @@ json_u64(uint64_t v)
 	return json_object_new_string(s);
 }
 
-struct issued {
+/* Everything a request needs across its suspension: the certificate
+ * is answered only after its record is committed, and the worker thread
+ * serves other connections meanwhile. */
+struct sign_state {
 	struct pgl_decision d[MAX_RESOURCES];
 	char principals[MAX_RESOURCES][300];
 	const char *pp[MAX_RESOURCES];
@@ -134,7 +137,32 @@ struct issued {
 	struct pgl_cert_option crit[2];
 	char key_id[1024];
 	char resource_list[MAX_RESOURCES * 64];
+	char identity[256];
+	size_t nresources;
+	char *fp;
+	struct pgl_key *subject;
+	struct pgl_buf *blob;
+	struct pgl_policy_ref *pol;     /* d[] points into it */
+	struct pgl_identity who;
+	struct pgl_cert_req creq;
+	struct pgl_cert_record rec;
+	int tries;
+	int result;                     /* the record's, from the writer */
 };
+
+static void
+sign_state_free(void *p)
+{
+	struct sign_state *st = p;
+
+	if (st == NULL)
+		return;
+	pgl_service_policy_put(st->pol);
+	pgl_key_free(st->subject);
+	pgl_buf_free(st->blob);
+	free(st->fp);
+	free(st);
+}
 
 static enum MHD_Result
 deny(struct pgl_request *rq, unsigned status, const char *identity,
@@ -149,29 +177,146 @@ deny(struct pgl_request *rq, unsigned status, const char *identity,
 	return pgl_http_error(rq, status, "%s", reason);
 }
 
+/* The writer committed (or failed) the record: wake the connection. */
+static void
+recorded(int result, void *arg)
+{
+	struct pgl_request *rq = arg;
+	struct sign_state *st = rq->state;
+
+	st->result = result;
+	pgl_http_resume(rq);
+}
+
+/* Draws a serial, signs, and queues the record with the connection
+ * suspended until it is durable. */
+static enum MHD_Result
+issue(struct pgl_request *rq, struct sign_state *st)
+{
+	struct pgl_service *svc = rq->svc;
+	const char *what;
+	char msg[512];
+	int r;
+
+	do {
+		if (RAND_bytes((unsigned char *)&st->creq.serial,
+		    sizeof(st->creq.serial)) != 1)
+			return pgl_http_error(rq, 500, "no randomness");
+	} while (st->creq.serial == 0);
+	snprintf(st->key_id, sizeof(st->key_id), "pgl:%s:%s:%" PRIu64,
+	    st->identity, st->resource_list, st->creq.serial);
+	pgl_buf_reset(st->blob);
+	if ((r = pgl_cert_sign(st->subject, svc->user_ca, &st->creq, st->blob,
+	    &what)) != 0) {
+		snprintf(msg, sizeof(msg), "cannot sign: %s: %s",
+		    what != NULL ? what : "certificate", pgl_strerror(r));
+		return deny(rq, MHD_HTTP_BAD_REQUEST, st->identity,
+		    st->resource_list, st->fp, msg);
+	}
+	memset(&st->rec, 0, sizeof(st->rec));
+	st->rec.serial = st->creq.serial;
+	st->rec.key_id = st->key_id;
+	st->rec.identity = st->identity;
+	st->rec.resource = st->resource_list;
+	st->rec.type = PGL_CERT_TYPE_USER;
+	st->rec.valid_after = st->creq.valid_after;
+	st->rec.valid_before = st->creq.valid_before;
+	st->rec.fingerprint = st->fp;
+	st->tries++;
+	/* Suspend first: the writer may finish before this returns. */
+	pgl_http_suspend(rq);
+	if ((r = pgl_store_record_cert_async(svc->store, &st->rec, recorded,
+	    rq)) != 0) {
+		st->result = r;
+		pgl_http_resume(rq);
+	}
+	return MHD_YES;
+}
+
+/* Back from the writer: answer with the certificate, or the failure. */
+static enum MHD_Result
+finish(struct pgl_request *rq, struct sign_state *st)
+{
+	struct pgl_service *svc = rq->svc;
+	json_object *resp = NULL, *arr = NULL;
+	char *line = NULL;
+	size_t i;
+	enum MHD_Result ret;
+
+	/* A serial drawn twice (2^-64 per issued certificate): again. */
+	if (st->result == PGL_E_EXISTS && st->tries < SERIAL_TRIES)
+		return issue(rq, st);
+	if (st->result != 0)
+		return pgl_http_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "cannot record the certificate: %s", pgl_strerror(st->result));
+	if (pgl_cert_format_line(st->subject->type, st->blob, st->key_id,
+	    &line) != 0 || (resp = json_object_new_object()) == NULL ||
+	    (arr = json_object_new_array()) == NULL) {
+		json_object_put(resp);
+		free(line);
+		return MHD_NO;
+	}
+	json_object_object_add(resp, "certificate", json_object_new_string(line));
+	json_object_object_add(resp, "serial", json_u64(st->creq.serial));
+	json_object_object_add(resp, "key_id", json_object_new_string(st->key_id));
+	json_object_object_add(resp, "username", json_object_new_string(st->who.username));
+	json_object_object_add(resp, "uid", json_object_new_int64(st->who.uid));
+	json_object_object_add(resp, "valid_after", json_object_new_int64((int64_t)st->creq.valid_after));
+	json_object_object_add(resp, "valid_before", json_object_new_int64((int64_t)st->creq.valid_before));
+	for (i = 0; i < st->nresources; i++) {
+		const struct pgl_resource *res = st->d[i].resource;
+		json_object *ro = json_object_new_object();
+
+		if (ro == NULL)
+			continue;
+		json_object_object_add(ro, "name", json_object_new_string(res->name));
+		json_object_object_add(ro, "principal", json_object_new_string(st->principals[i]));
+		json_object_object_add(ro, "address", json_object_new_string(res->address));
+		json_object_object_add(ro, "port", json_object_new_int(res->port));
+		if (res->via != NULL)
+			json_object_object_add(ro, "via", json_object_new_string(res->via));
+		json_object_array_add(arr, ro);
+	}
+	json_object_object_add(resp, "resources", arr);
+	json_object_object_add(resp, "host_ca", json_object_new_string(svc->host_ca_line));
+	{
+		struct pgl_audit_event ev = { .action = "sign",
+		    .identity = st->identity, .source = rq->source,
+		    .resource = st->resource_list, .allowed = 1,
+		    .serial = st->creq.serial, .key_id = st->key_id,
+		    .fingerprint = st->fp };
+
+		pgl_audit_log(svc->audit, &ev);
+	}
+	atomic_fetch_add(&svc->metrics.certs_user, 1);
+	ret = pgl_http_json(rq, MHD_HTTP_OK, resp);
+	free(line);
+	return ret;
+}
+
 enum MHD_Result
 pgl_api_sign_user(struct pgl_request *rq)
 {
 	struct pgl_service *svc = rq->svc;
-	char identity[256], msg[512], *fp = NULL, *line = NULL;
-	struct issued *is = NULL;
+	struct sign_state *st = rq->state;
+	char msg[512];
 	struct sign_req req;
-	struct pgl_identity who;
-	struct pgl_key *subject = NULL;
-	struct pgl_cert_req creq;
-	struct pgl_cert_record rec;
-	struct pgl_buf *blob = NULL;
-	json_object *body = NULL, *resp = NULL, *arr;
+	json_object *body = NULL;
 	json_tokener *tok = NULL;
-	const char *why, *what, *reason;
+	const char *why, *reason;
 	const struct pgl_grant *g0;
 	enum MHD_Result ret;
 	uint64_t now = (uint64_t)time(NULL), ttl, ttl_max;
 	size_t i, j, nx;
-	struct pgl_policy_ref *pol = NULL;
-	int r, tries;
+	int r;
 
-	if (pgl_api_authenticate(rq, identity, sizeof(identity), &ret) != 0)
+	if (st != NULL)
+		return finish(rq, st);
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return MHD_NO;
+	rq->state = st;
+	rq->state_free = sign_state_free;
+	if (pgl_api_authenticate(rq, st->identity, sizeof(st->identity), &ret) != 0)
 		return ret;
 	/* Parse with a depth limit; json-c needs the exact length. */
 	if ((tok = json_tokener_new_ex(8)) == NULL)
@@ -180,82 +325,85 @@ pgl_api_sign_user(struct pgl_request *rq)
 	    (int)pgl_buf_len(rq->body));
 	if (body == NULL || json_tokener_get_error(tok) != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != pgl_buf_len(rq->body)) {
-		ret = deny(rq, MHD_HTTP_BAD_REQUEST, identity, NULL, NULL,
+		ret = deny(rq, MHD_HTTP_BAD_REQUEST, st->identity, NULL, NULL,
 		    "request body is not valid JSON");
 		goto out;
 	}
 	if ((r = parse_body(body, &req, &why)) != 0) {
-		ret = deny(rq, MHD_HTTP_BAD_REQUEST, identity, NULL, NULL, why);
+		ret = deny(rq, MHD_HTTP_BAD_REQUEST, st->identity, NULL, NULL, why);
 		goto out;
 	}
 	if ((r = pgl_key_parse_public_line(req.public_key, strlen(req.public_key),
-	    &subject, NULL)) != 0) {
+	    &st->subject, NULL)) != 0) {
 		snprintf(msg, sizeof(msg), "invalid public_key: %s", pgl_strerror(r));
-		ret = deny(rq, MHD_HTTP_BAD_REQUEST, identity, req.resources[0],
+		ret = deny(rq, MHD_HTTP_BAD_REQUEST, st->identity, req.resources[0],
 		    NULL, msg);
 		goto out;
 	}
-	if ((r = pgl_key_fingerprint(subject, &fp)) != 0 ||
-	    (is = calloc(1, sizeof(*is))) == NULL) {
+	if ((r = pgl_key_fingerprint(st->subject, &st->fp)) != 0 ||
+	    (st->blob = pgl_buf_new()) == NULL) {
 		ret = pgl_http_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "out of memory");
 		goto out;
 	}
-	pol = pgl_service_policy_get(svc);
+	st->pol = pgl_service_policy_get(svc);
+	st->nresources = req.nresources;
 	ttl_max = UINT32_MAX;
 	for (i = 0; i < req.nresources; i++) {
-		r = pgl_policy_decide(pol->policy, identity, req.resources[i],
-		    &is->d[i], &reason);
+		r = pgl_policy_decide(st->pol->policy, st->identity,
+		    req.resources[i], &st->d[i], &reason);
 		if (r != 0) {
 			snprintf(msg, sizeof(msg), "%s: %s", req.resources[i], reason);
 			ret = deny(rq, r == PGL_E_NOT_ALLOWED ? MHD_HTTP_FORBIDDEN :
-			    MHD_HTTP_NOT_FOUND, identity, req.resources[i], fp, msg);
+			    MHD_HTTP_NOT_FOUND, st->identity, req.resources[i],
+			    st->fp, msg);
 			goto out;
 		}
-		if (is->d[i].ttl_max < ttl_max)
-			ttl_max = is->d[i].ttl_max;
+		if (st->d[i].ttl_max < ttl_max)
+			ttl_max = st->d[i].ttl_max;
 		for (j = 0; j < i; j++) {
-			if (is->d[j].resource == is->d[i].resource) {
-				ret = deny(rq, MHD_HTTP_BAD_REQUEST, identity,
-				    req.resources[i], fp, "a resource is named twice");
+			if (st->d[j].resource == st->d[i].resource) {
+				ret = deny(rq, MHD_HTTP_BAD_REQUEST, st->identity,
+				    req.resources[i], st->fp,
+				    "a resource is named twice");
 				goto out;
 			}
 		}
 		/* One certificate carries one set of restrictions. */
-		if (!same_str(is->d[i].grant->force_command,
-		    is->d[0].grant->force_command) ||
-		    !same_str(is->d[i].grant->source_address,
-		    is->d[0].grant->source_address)) {
-			ret = deny(rq, MHD_HTTP_BAD_REQUEST, identity,
-			    req.resources[i], fp, "these resources have different "
-			    "restrictions; request them separately");
+		if (!same_str(st->d[i].grant->force_command,
+		    st->d[0].grant->force_command) ||
+		    !same_str(st->d[i].grant->source_address,
+		    st->d[0].grant->source_address)) {
+			ret = deny(rq, MHD_HTTP_BAD_REQUEST, st->identity,
+			    req.resources[i], st->fp, "these resources have "
+			    "different restrictions; request them separately");
 			goto out;
 		}
 	}
-	ttl = req.ttl > 0 ? (uint64_t)req.ttl : pol->policy->ttl_default;
+	ttl = req.ttl > 0 ? (uint64_t)req.ttl : st->pol->policy->ttl_default;
 	if (ttl > ttl_max) {
 		snprintf(msg, sizeof(msg), "ttl %" PRIu64 " is above the maximum "
 		    "of %" PRIu64 " seconds for this grant", ttl, ttl_max);
-		ret = deny(rq, MHD_HTTP_BAD_REQUEST, identity, req.resources[0],
-		    fp, msg);
+		ret = deny(rq, MHD_HTTP_BAD_REQUEST, st->identity,
+		    req.resources[0], st->fp, msg);
 		goto out;
 	}
-	if ((r = pgl_store_identity(svc->store, identity, &who)) != 0) {
+	if ((r = pgl_store_identity(svc->store, st->identity, &st->who)) != 0) {
 		ret = pgl_http_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "cannot assign a username: %s", pgl_strerror(r));
 		goto out;
 	}
 	/* Principals are bound to the host: "name@resource". */
 	for (i = 0; i < req.nresources; i++) {
-		snprintf(is->principals[i], sizeof(is->principals[i]), "%s@%s",
-		    who.username, is->d[i].resource->name);
-		is->pp[i] = is->principals[i];
-		snprintf(is->resource_list + strlen(is->resource_list),
-		    sizeof(is->resource_list) - strlen(is->resource_list), "%s%s",
-		    i > 0 ? "," : "", is->d[i].resource->name);
+		snprintf(st->principals[i], sizeof(st->principals[i]), "%s@%s",
+		    st->who.username, st->d[i].resource->name);
+		st->pp[i] = st->principals[i];
+		snprintf(st->resource_list + strlen(st->resource_list),
+		    sizeof(st->resource_list) - strlen(st->resource_list), "%s%s",
+		    i > 0 ? "," : "", st->d[i].resource->name);
 	}
 	/* Extensions every grant allows (the most restrictive set). */
-	g0 = is->d[0].grant;
+	g0 = st->d[0].grant;
 	nx = 0;
 	{
 		static const char *const all[] = { "permit-X11-forwarding",
@@ -266,122 +414,33 @@ pgl_api_sign_user(struct pgl_request *rq)
 			int ok = 1;
 
 			for (i = 0; i < req.nresources; i++)
-				ok = ok && grant_has_extension(is->d[i].grant, all[j]);
+				ok = ok && grant_has_extension(st->d[i].grant, all[j]);
 			if (ok) {
-				is->ext[nx].name = all[j];
-				is->ext[nx++].value = NULL;
+				st->ext[nx].name = all[j];
+				st->ext[nx++].value = NULL;
 			}
 		}
 	}
-	memset(&creq, 0, sizeof(creq));
-	creq.type = PGL_CERT_TYPE_USER;
-	creq.key_id = is->key_id;
-	creq.principals = is->pp;
-	creq.nprincipals = req.nresources;
-	creq.valid_after = now - BACKDATE;
-	creq.valid_before = now + ttl;
-	creq.extensions = is->ext;
-	creq.nextensions = nx;
-	creq.critical = is->crit;
+	st->creq.type = PGL_CERT_TYPE_USER;
+	st->creq.key_id = st->key_id;
+	st->creq.principals = st->pp;
+	st->creq.nprincipals = req.nresources;
+	st->creq.valid_after = now - BACKDATE;
+	st->creq.valid_before = now + ttl;
+	st->creq.extensions = st->ext;
+	st->creq.nextensions = nx;
+	st->creq.critical = st->crit;
 	if (g0->force_command != NULL) {
-		is->crit[creq.ncritical].name = "force-command";
-		is->crit[creq.ncritical++].value = g0->force_command;
+		st->crit[st->creq.ncritical].name = "force-command";
+		st->crit[st->creq.ncritical++].value = g0->force_command;
 	}
 	if (g0->source_address != NULL) {
-		is->crit[creq.ncritical].name = "source-address";
-		is->crit[creq.ncritical++].value = g0->source_address;
+		st->crit[st->creq.ncritical].name = "source-address";
+		st->crit[st->creq.ncritical++].value = g0->source_address;
 	}
-	if ((blob = pgl_buf_new()) == NULL) {
-		ret = MHD_NO;
-		goto out;
-	}
-	/* A random serial; on the (2^-64) chance it exists, draw again. */
-	for (tries = 0; tries < SERIAL_TRIES; tries++) {
-		do {
-			if (RAND_bytes((unsigned char *)&creq.serial,
-			    sizeof(creq.serial)) != 1) {
-				ret = pgl_http_error(rq, 500, "no randomness");
-				goto out;
-			}
-		} while (creq.serial == 0);
-		snprintf(is->key_id, sizeof(is->key_id), "pgl:%s:%s:%" PRIu64,
-		    identity, is->resource_list, creq.serial);
-		pgl_buf_reset(blob);
-		if ((r = pgl_cert_sign(subject, svc->user_ca, &creq, blob,
-		    &what)) != 0) {
-			snprintf(msg, sizeof(msg), "cannot sign: %s: %s",
-			    what != NULL ? what : "certificate", pgl_strerror(r));
-			ret = deny(rq, MHD_HTTP_BAD_REQUEST, identity,
-			    is->resource_list, fp, msg);
-			goto out;
-		}
-		memset(&rec, 0, sizeof(rec));
-		rec.serial = creq.serial;
-		rec.key_id = is->key_id;
-		rec.identity = identity;
-		rec.resource = is->resource_list;
-		rec.type = PGL_CERT_TYPE_USER;
-		rec.valid_after = creq.valid_after;
-		rec.valid_before = creq.valid_before;
-		rec.fingerprint = fp;
-		/* Durable before it is handed out. */
-		if ((r = pgl_store_record_cert(svc->store, &rec)) != PGL_E_EXISTS)
-			break;
-	}
-	if (r != 0) {
-		ret = pgl_http_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		    "cannot record the certificate: %s", pgl_strerror(r));
-		goto out;
-	}
-	if ((r = pgl_cert_format_line(subject->type, blob, is->key_id, &line)) != 0 ||
-	    (resp = json_object_new_object()) == NULL ||
-	    (arr = json_object_new_array()) == NULL) {
-		ret = MHD_NO;
-		goto out;
-	}
-	json_object_object_add(resp, "certificate", json_object_new_string(line));
-	json_object_object_add(resp, "serial", json_u64(creq.serial));
-	json_object_object_add(resp, "key_id", json_object_new_string(is->key_id));
-	json_object_object_add(resp, "username", json_object_new_string(who.username));
-	json_object_object_add(resp, "uid", json_object_new_int64(who.uid));
-	json_object_object_add(resp, "valid_after", json_object_new_int64((int64_t)creq.valid_after));
-	json_object_object_add(resp, "valid_before", json_object_new_int64((int64_t)creq.valid_before));
-	for (i = 0; i < req.nresources; i++) {
-		const struct pgl_resource *res = is->d[i].resource;
-		json_object *ro = json_object_new_object();
-
-		if (ro == NULL)
-			continue;
-		json_object_object_add(ro, "name", json_object_new_string(res->name));
-		json_object_object_add(ro, "principal", json_object_new_string(is->principals[i]));
-		json_object_object_add(ro, "address", json_object_new_string(res->address));
-		json_object_object_add(ro, "port", json_object_new_int(res->port));
-		if (res->via != NULL)
-			json_object_object_add(ro, "via", json_object_new_string(res->via));
-		json_object_array_add(arr, ro);
-	}
-	json_object_object_add(resp, "resources", arr);
-	json_object_object_add(resp, "host_ca", json_object_new_string(svc->host_ca_line));
-	{
-		struct pgl_audit_event ev = { .action = "sign", .identity = identity,
-		    .source = rq->source, .resource = is->resource_list,
-		    .allowed = 1, .serial = creq.serial, .key_id = is->key_id,
-		    .fingerprint = fp };
-
-		pgl_audit_log(svc->audit, &ev);
-	}
-	atomic_fetch_add(&svc->metrics.certs_user, 1);
-	ret = pgl_http_json(rq, MHD_HTTP_OK, resp);
-	resp = NULL;
+	ret = issue(rq, st);
  out:
-	pgl_service_policy_put(pol);
-	json_object_put(resp);
 	json_object_put(body);
 	json_tokener_free(tok);
-	pgl_key_free(subject);
-	pgl_buf_free(blob);
-	free(fp);
-	free(line);
-	free(is);
 	return ret;
 }

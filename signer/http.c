@@ -21,6 +21,7 @@
 #define DISCARD_MAX (16 * 1024 * 1024)  /* an oversized body read and dropped */
 
 struct pgl_http {
+	struct pgl_service *svc;
 	struct MHD_Daemon *d;
 	struct pgl_buf *key, *cert;     /* kept until the daemon stops */
 	int unix_fd;
@@ -89,6 +90,23 @@ pgl_http_error(struct pgl_request *rq, unsigned status, const char *fmt, ...)
 		return MHD_NO;
 	json_object_object_add(o, "error", json_object_new_string(msg));
 	return pgl_http_json(rq, status, o);
+}
+
+void
+pgl_http_suspend(struct pgl_request *rq)
+{
+	atomic_fetch_add(&rq->svc->suspended, 1);
+	MHD_suspend_connection(rq->conn);
+}
+
+void
+pgl_http_resume(struct pgl_request *rq)
+{
+	struct pgl_service *svc = rq->svc;
+
+	MHD_resume_connection(rq->conn);
+	/* After the call: the daemon is stopped only once this is 0. */
+	atomic_fetch_sub(&svc->suspended, 1);
 }
 
 const char *
@@ -197,6 +215,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (rq == NULL)
 		return;
+	if (rq->state_free != NULL)
+		rq->state_free(rq->state);
 	pgl_buf_free(rq->body);         /* bodies may hold tokens: wiped */
 	free(rq);
 	*con_cls = NULL;
@@ -291,11 +311,12 @@ pgl_http_start(struct pgl_service *svc, struct pgl_http **out, char *err,
 	socklen_t sslen = 0;
 	struct pgl_http *h;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ERROR_LOG;
+	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	int r;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return PGL_E_NOMEM;
+	h->svc = svc;
 	h->unix_fd = -1;
 	if (strncmp(cfg->listen, "unix:", 5) == 0) {
 		if ((h->unix_fd = unix_listener(cfg->listen + 5, err, errlen)) == -1) {
@@ -361,10 +382,22 @@ pgl_http_start(struct pgl_service *svc, struct pgl_http **out, char *err,
 void
 pgl_http_stop(struct pgl_http *h)
 {
+	MHD_socket ls;
+	int i;
+
 	if (h == NULL)
 		return;
-	if (h->d != NULL)
+	if (h->d != NULL) {
+		/* Take no new connections, and let every suspended one get
+		 * its commit and answer before the daemon goes away (a
+		 * resume on a stopped daemon would touch freed memory). */
+		if ((ls = MHD_quiesce_daemon(h->d)) != MHD_INVALID_SOCKET &&
+		    ls != h->unix_fd)
+			close(ls);
+		for (i = 0; i < 1000 && atomic_load(&h->svc->suspended) > 0; i++)
+			usleep(10000);
 		MHD_stop_daemon(h->d);
+	}
 	if (h->unix_fd != -1)
 		close(h->unix_fd);
 	pgl_buf_free(h->key);

@@ -21,6 +21,8 @@ struct pgl_request {
 	struct pgl_buf *body;
 	size_t received;                /* body bytes, kept or not */
 	int too_large;
+	void *state;                    /* a handler's, across suspension */
+	void (*state_free)(void *state);
 	char source[64];                /* client address, for the audit */
 };
 
@@ -36,6 +38,11 @@ enum MHD_Result pgl_http_error(struct pgl_request *rq, unsigned status,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 enum MHD_Result pgl_http_bytes(struct pgl_request *rq, unsigned status,
     const char *content_type, const void *p, size_t n, const char *etag);
+/* Parks the connection (its worker serves others) until resumed; the
+ * handler runs again then, with rq->state as it left it.  Resume may
+ * be called from any thread. */
+void pgl_http_suspend(struct pgl_request *rq);
+void pgl_http_resume(struct pgl_request *rq);
 /* A request header, or NULL. */
 const char *pgl_http_header(struct pgl_request *rq, const char *name);
 

@@ -43,6 +43,7 @@ struct pgl_service {
 	struct pgl_audit *audit;
 	struct pgl_rate *rate;
 	struct pgl_metrics metrics;
+	atomic_uint suspended;                  /* connections awaiting a commit */
 	uint64_t started;
 };
 

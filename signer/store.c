@@ -120,11 +120,34 @@ struct job {
 	int result;
 	int done;
 	pthread_cond_t cond;            /* its own: wake only its caller */
+	void (*done_fn)(int result, void *arg); /* async: called, then freed */
+	void *done_arg;
 	struct job *next;
+};
+
+/* Small caches in front of the hot reads.  An identity's name and uid
+ * never change once assigned, so those entries never go stale; token
+ * entries expire (TOKEN_CACHE_TTL) so a revocation takes effect soon. */
+#define CACHE_SLOTS 1024
+#define TOKEN_CACHE_TTL 10
+
+struct identity_slot {
+	int used;
+	struct pgl_identity v;
+};
+
+struct token_slot {
+	int used;
+	uint8_t hash[32];
+	char identity[256];
+	time_t expires;
 };
 
 struct pgl_store {
 	char *path;
+	pthread_mutex_t cache_lock;
+	struct identity_slot identities[CACHE_SLOTS];
+	struct token_slot tokens[CACHE_SLOTS];
 	uint32_t uid_min, uid_max;
 	struct conn writer;
 	pthread_t thread;
@@ -247,7 +270,7 @@ static void *
 writer_main(void *arg)
 {
 	struct pgl_store *s = arg;
-	struct job *batch, *j, *next;
+	struct job *batch, *j, *next, *async;
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
@@ -260,12 +283,26 @@ writer_main(void *arg)
 		s->tail = &s->head;
 		pthread_mutex_unlock(&s->lock);
 		run_batch(s, batch);
+		async = NULL;
 		pthread_mutex_lock(&s->lock);
 		for (j = batch; j != NULL; j = next) {
 			next = j->next; /* j may be gone once its caller runs */
+			if (j->done_fn != NULL) {
+				j->next = async;
+				async = j;
+				continue;
+			}
 			j->done = 1;
 			pthread_cond_signal(&j->cond);
 		}
+		/* Callbacks without the lock: they may take others. */
+		pthread_mutex_unlock(&s->lock);
+		for (j = async; j != NULL; j = next) {
+			next = j->next;
+			j->done_fn(j->result, j->done_arg);
+			free(j);
+		}
+		pthread_mutex_lock(&s->lock);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
@@ -313,6 +350,7 @@ pgl_store_open(const char *state_dir, uint32_t uid_min, uint32_t uid_max,
 	s->uid_max = uid_max;
 	s->tail = &s->head;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->cache_lock, NULL);
 	pthread_cond_init(&s->work, NULL);
 	if (pthread_key_create(&s->reader_key, reader_free) != 0) {
 		free(s);
@@ -372,6 +410,8 @@ pgl_store_close(struct pgl_store *s)
 	conn_close(&s->writer);
 	pthread_key_delete(s->reader_key);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->cache_lock);
+	explicit_bzero(s->tokens, sizeof(s->tokens));
 	pthread_cond_destroy(&s->work);
 	free(s->path);
 	free(s);
@@ -405,17 +445,60 @@ identity_lookup(struct conn *c, const char *identity, struct pgl_identity *out)
 	return 0;
 }
 
+static uint32_t
+fnv(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint32_t h = 2166136261u;
+
+	while (n-- > 0)
+		h = (h ^ *b++) * 16777619u;
+	return h;
+}
+
+static int
+identity_cached(struct pgl_store *s, const char *identity,
+    struct pgl_identity *out)
+{
+	struct identity_slot *e =
+	    &s->identities[fnv(identity, strlen(identity)) % CACHE_SLOTS];
+	int hit;
+
+	pthread_mutex_lock(&s->cache_lock);
+	if ((hit = e->used && strcmp(e->v.identity, identity) == 0))
+		*out = e->v;
+	pthread_mutex_unlock(&s->cache_lock);
+	return hit;
+}
+
+static void
+identity_cache(struct pgl_store *s, const struct pgl_identity *v)
+{
+	struct identity_slot *e =
+	    &s->identities[fnv(v->identity, strlen(v->identity)) % CACHE_SLOTS];
+
+	pthread_mutex_lock(&s->cache_lock);
+	e->used = 1;
+	e->v = *v;
+	pthread_mutex_unlock(&s->cache_lock);
+}
+
 int
 pgl_store_identity_get(struct pgl_store *s, const char *identity,
     struct pgl_identity *out)
 {
 	struct conn *c;
+	int r;
 
 	if (strlen(identity) >= sizeof(out->identity))
 		return PGL_E_TOO_LARGE;
+	if (identity_cached(s, identity, out))
+		return 0;
 	if ((c = reader(s)) == NULL)
 		return PGL_E_STORE;
-	return identity_lookup(c, identity, out);
+	if ((r = identity_lookup(c, identity, out)) == 0)
+		identity_cache(s, out);
+	return r;
 }
 
 static int
@@ -524,8 +607,9 @@ pgl_store_identity(struct pgl_store *s, const char *identity,
 	int r;
 
 	/* Known identities are the common case: no writer round trip. */
-	if ((r = pgl_store_identity_get(s, identity, &tmp)) == PGL_E_NOT_FOUND)
-		r = submit(s, identity_assign, &ij);
+	if ((r = pgl_store_identity_get(s, identity, &tmp)) == PGL_E_NOT_FOUND &&
+	    (r = submit(s, identity_assign, &ij)) == 0)
+		identity_cache(s, &tmp);
 	if (r == 0)
 		*out = tmp;
 	return r;
@@ -563,6 +647,32 @@ int
 pgl_store_record_cert(struct pgl_store *s, const struct pgl_cert_record *c)
 {
 	return submit(s, cert_add, (void *)c);
+}
+
+int
+pgl_store_record_cert_async(struct pgl_store *s,
+    const struct pgl_cert_record *c, void (*done)(int result, void *arg),
+    void *arg)
+{
+	struct job *j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return PGL_E_NOMEM;
+	j->fn = cert_add;
+	j->arg = (void *)c;
+	j->done_fn = done;
+	j->done_arg = arg;
+	pthread_mutex_lock(&s->lock);
+	if (s->stop) {
+		pthread_mutex_unlock(&s->lock);
+		free(j);
+		return PGL_E_STORE;
+	}
+	*s->tail = j;
+	s->tail = &j->next;
+	pthread_cond_signal(&s->work);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
 }
 
 static void
@@ -674,9 +784,25 @@ pgl_store_token_check(struct pgl_store *s, const char *token, char *identity,
 	struct conn *c;
 	int rc, r = PGL_E_NOT_FOUND;
 
+	token_hash(token, hash);
+	{
+		struct token_slot *e = &s->tokens[fnv(hash, 32) % CACHE_SLOTS];
+		int hit;
+
+		pthread_mutex_lock(&s->cache_lock);
+		hit = e->used && e->expires > time(NULL) &&
+		    CRYPTO_memcmp(e->hash, hash, 32) == 0 &&
+		    strlen(e->identity) < len;
+		if (hit)
+			snprintf(identity, len, "%s", e->identity);
+		pthread_mutex_unlock(&s->cache_lock);
+		if (hit) {
+			explicit_bzero(hash, sizeof(hash));
+			return 0;
+		}
+	}
 	if ((c = reader(s)) == NULL || (q = stmt(c, ST_TOKEN_GET)) == NULL)
 		return PGL_E_STORE;
-	token_hash(token, hash);
 	sqlite3_bind_blob(q, 1, hash, sizeof(hash), SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
@@ -686,8 +812,17 @@ pgl_store_token_check(struct pgl_store *s, const char *token, char *identity,
 		 * constant-time all the same. */
 		if (stored != NULL && sqlite3_column_bytes(q, 0) == 32 &&
 		    CRYPTO_memcmp(stored, hash, 32) == 0 && id != NULL &&
-		    strlen((const char *)id) < len) {
+		    strlen((const char *)id) < len &&
+		    strlen((const char *)id) < sizeof(s->tokens[0].identity)) {
+			struct token_slot *e = &s->tokens[fnv(hash, 32) % CACHE_SLOTS];
+
 			snprintf(identity, len, "%s", (const char *)id);
+			pthread_mutex_lock(&s->cache_lock);
+			e->used = 1;
+			memcpy(e->hash, hash, 32);
+			snprintf(e->identity, sizeof(e->identity), "%s", (const char *)id);
+			e->expires = time(NULL) + TOKEN_CACHE_TTL;
+			pthread_mutex_unlock(&s->cache_lock);
 			r = 0;
 		}
 	} else if (rc != SQLITE_DONE)

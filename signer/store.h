@@ -55,6 +55,13 @@ int pgl_store_identity_get(struct pgl_store *s, const char *identity,
 /* Records an issued certificate; returns once it is durable. */
 int pgl_store_record_cert(struct pgl_store *s, const struct pgl_cert_record *c);
 
+/* The same without waiting: done(result, arg) runs on the writer
+ * thread once the record is committed (or failed).  c must stay valid
+ * until then.  An error return means done will not be called. */
+int pgl_store_record_cert_async(struct pgl_store *s,
+    const struct pgl_cert_record *c, void (*done)(int result, void *arg),
+    void *arg);
+
 /* API tokens: a new random token (printed once, stored hashed). */
 int pgl_store_token_add(struct pgl_store *s, const char *identity,
     char **token);

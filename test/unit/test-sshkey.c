@@ -548,7 +548,7 @@ test_keygen_files(void)
 		{ "-t ecdsa -m PEM", PGL_KEY_ECDSA_P256, 256 },
 		{ "-t rsa -b 2048 -m PEM", PGL_KEY_RSA, 2048 },
 	};
-	size_t i, len;
+	size_t i, len = 0;
 	struct pgl_key *k, *kp;
 	char *path, *pub, *cmd, *text, *pubtext, *comment, *ours, *want;
 	int r, r2;
