@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,7 +18,14 @@
 struct pgl_audit {
 	int fd;
 	atomic_uint_fast64_t errors;
+	/* Whether a syslog daemon listens: without one, glibc's syslog()
+	 * makes a socket and fails to connect on every call only to drop
+	 * the line.  Looked at again every SYSLOG_RECHECK seconds. */
+	atomic_int syslog_up;
+	atomic_llong syslog_checked;
 };
+
+#define SYSLOG_RECHECK 10
 
 int
 pgl_audit_open(const char *path, struct pgl_audit **out)
@@ -97,7 +105,13 @@ pgl_audit_log(struct pgl_audit *a, const struct pgl_audit_event *e)
 	if ((len = asprintf(&buf, "%s\n", line)) < 0 ||
 	    write(a->fd, buf, (size_t)len) != len)
 		atomic_fetch_add(&a->errors, 1);
-	syslog(LOG_AUTHPRIV | (e->allowed ? LOG_INFO : LOG_NOTICE), "%s", line);
+	if (now.tv_sec - atomic_load(&a->syslog_checked) >= SYSLOG_RECHECK) {
+		atomic_store(&a->syslog_checked, (long long)now.tv_sec);
+		atomic_store(&a->syslog_up, access(_PATH_LOG, W_OK) == 0);
+	}
+	if (atomic_load(&a->syslog_up))
+		syslog(LOG_AUTHPRIV | (e->allowed ? LOG_INFO : LOG_NOTICE),
+		    "%s", line);
 	free(buf);
 	json_object_put(o);
 }
