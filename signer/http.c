@@ -311,7 +311,7 @@ pgl_http_start(struct pgl_service *svc, struct pgl_http **out, char *err,
 	socklen_t sslen = 0;
 	struct pgl_http *h;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
 	int r;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
