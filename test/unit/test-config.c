@@ -11,6 +11,7 @@
 #include "err.h"
 #include "examples.h"
 #include "util.h"
+#include "refusal.h"
 
 static char *dir;       /* realpath'd: the loader resolves symlinks */
 static int nfile;
@@ -27,43 +28,17 @@ write_config(const char *text)
 	return path;
 }
 
-static unsigned
-marked_line(const char *text)
-{
-	const char *m = strstr(text, "#<"), *s;
-	unsigned line = 1;
-
-	if (m == NULL)
-		return 0;
-	for (s = text; s < m; s++)
-		if (*s == '\n')
-			line++;
-	return line;
-}
-
 static void
 refused(const char *text, int want_r, const char *want, const char *label)
 {
-	struct pgl_signer_config *c = (struct pgl_signer_config *)&c;
-	char err[1024] = "", *path, *prefix;
-	unsigned line = marked_line(text);
-	int r, ok;
+	struct pgl_signer_config *c = (struct pgl_signer_config *)&c;   /* sentinel: must stay */
+	char err[1024] = "", *path = write_config(text);
+	int r = pgl_config_load(path, &c, err, sizeof(err));
 
-	path = write_config(text);
-	r = pgl_config_load(path, &c, err, sizeof(err));
-	prefix = line > 0 ? tu_fmt("%s:%u: ", path, line) :
-	    tu_fmt("%s: ", path);
-	ok = r < 0 && (want_r == 0 || r == want_r) &&
-	    strncmp(err, prefix, strlen(prefix)) == 0 &&
-	    strstr(err + strlen(prefix), want) != NULL &&
-	    c == (struct pgl_signer_config *)&c;
-	tap_ok(ok, "refuses %s", label);
-	if (!ok)
-		tap_diag("r=%d want %d; err \"%s\"; want prefix \"%s\" and \"%s\"",
-		    r, want_r, tu_esc(err), prefix, want);
+	check_refusal(text, path, r, err, want_r, want,
+	    c == (struct pgl_signer_config *)&c, label);
 	if (r == 0 && c != (struct pgl_signer_config *)&c)
 		pgl_config_free(c);
-	free(prefix);
 	free(path);
 }
 

@@ -9,6 +9,7 @@
 #include "examples.h"
 #include "policy.h"
 #include "util.h"
+#include "refusal.h"
 
 static char *dir;
 static int nfile;
@@ -36,46 +37,19 @@ load(const char *text, struct pgl_policy **p, char *err, size_t errlen)
 	return r;
 }
 
-/* The line holding the marker "#<" (a libconfig comment). */
-static unsigned
-marked_line(const char *text)
-{
-	const char *m = strstr(text, "#<"), *s;
-	unsigned line = 1;
-
-	if (m == NULL)
-		return 0;
-	for (s = text; s < m; s++)
-		if (*s == '\n')
-			line++;
-	return line;
-}
-
 /* Loading must fail with "PATH:LINE: " (LINE from the marker) and a
  * message holding want; want_r 0 means any error code. */
 static void
 refused(const char *text, int want_r, const char *want, const char *label)
 {
-	struct pgl_policy *p = (struct pgl_policy *)&p;   /* sentinel */
-	char err[1024] = "", *path, *prefix;
-	unsigned line = marked_line(text);
-	int r, ok;
+	struct pgl_policy *p = (struct pgl_policy *)&p;   /* sentinel: must stay */
+	char err[1024] = "", *path = write_policy(text, strlen(text));
+	int r = pgl_policy_load(path, &p, err, sizeof(err));
 
-	path = write_policy(text, strlen(text));
-	r = pgl_policy_load(path, &p, err, sizeof(err));
-	prefix = line > 0 ? tu_fmt("%s:%u: ", path, line) :
-	    tu_fmt("%s: ", path);
-	ok = r < 0 && (want_r == 0 || r == want_r) &&
-	    strncmp(err, prefix, strlen(prefix)) == 0 &&
-	    strstr(err + strlen(prefix), want) != NULL &&
-	    p == (struct pgl_policy *)&p;
-	tap_ok(ok, "refuses %s", label);
-	if (!ok)
-		tap_diag("r=%d want %d; err \"%s\"; want prefix \"%s\" and \"%s\"",
-		    r, want_r, tu_esc(err), prefix, want);
+	check_refusal(text, path, r, err, want_r, want,
+	    p == (struct pgl_policy *)&p, label);
 	if (r == 0 && p != (struct pgl_policy *)&p)
 		pgl_policy_free(p);
-	free(prefix);
 	free(path);
 }
 
