@@ -499,15 +499,10 @@ start_server(size_t nid)
 	must_run(argv, NULL, 0, log);
 	snprintf(g.conf, sizeof(g.conf), "%s/pgl-signer.conf", sdir);
 	snprintf(g.cacert, sizeof(g.cacert), "%s/tls.crt", sdir);
-	/* The CA keys: in ca_dir as configured, or (older init) beside the
-	 * config file. */
-	snprintf(path, sizeof(path), "%s/ca/user_ca.pub", sdir);
-	if (!exists(path)) {
-		snprintf(path, sizeof(path), "%s/user_ca.pub", sdir);
-		if (!exists(path))
-			die(sdir, "init made no user_ca.pub");
-		conf_set(g.conf, "ca_dir", "\".\"");
-	}
+	/* init writes the CA keys beside the config (ca_dir = "."). */
+	snprintf(path, sizeof(path), "%s/user_ca.pub", sdir);
+	if (!exists(path))
+		die(sdir, "init made no user_ca.pub");
 	{
 		char *line = read_text(path);
 		int r;
