@@ -280,20 +280,6 @@ is_sep(int c)
 	return c == '-' || c == '_';
 }
 
-int
-pgl_username_valid(const char *name)
-{
-	size_t i;
-
-	if (name == NULL || !(is_lower(name[0]) || name[0] == '_'))
-		return 0;
-	for (i = 1; name[i] != '\0'; i++)
-		if (i >= PGL_USERNAME_MAX || !(is_lower(name[i]) ||
-		    is_digit(name[i]) || is_sep(name[i])))
-			return 0;
-	return 1;
-}
-
 /* U+00C0..U+017F, one character per code point: the base letter, '.'
  * for "not a letter" (a separator), or an upper-case letter standing
  * for two: see expand(). */

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#define PGL_USERNAME_MAX 32
+#include "name.h"
 
 /* The base name for an identity: its local part (before the last '@'),
  * lowercased, mapped to [a-z_][a-z0-9_-]*, at most PGL_USERNAME_MAX
@@ -17,7 +17,5 @@ int pgl_username_candidate(const char *base, unsigned n, char *out);
 /* True for root, daemon, bin, sys, sshd, ... and every name a Debian
  * system reserves (base-passwd, common daemons), and for nobody. */
 int pgl_username_reserved(const char *name);
-/* True if name is a valid pgl username: [a-z_][a-z0-9_-]{0,31}. */
-int pgl_username_valid(const char *name);
 
 #endif
