@@ -58,10 +58,10 @@ check_index(const struct pgl_cache *c, const uint8_t *ref, uint32_t nrecords,
 
 	if ((r = get_span(c, ref, CF_SLOT_SIZE, out)) != 0)
 		return r;
-	/* A power of two, and room for at least one empty slot. */
-	if ((out->n & (out->n - 1)) != 0)
-		return PGL_E_FORMAT;
-	if (nrecords > 0 && out->n <= nrecords)
+	/* None (lookups then miss), or a power of two with room for at
+	 * least one empty slot. */
+	if (out->n != 0 && ((out->n & (out->n - 1)) != 0 ||
+	    out->n <= nrecords))
 		return PGL_E_FORMAT;
 	return 0;
 }

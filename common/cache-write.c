@@ -51,6 +51,7 @@ struct pgl_cache_builder {
 	char err[256];
 };
 
+__attribute__((format(printf, 3, 4)))
 static int
 fail(struct pgl_cache_builder *b, int r, const char *fmt, ...)
 {

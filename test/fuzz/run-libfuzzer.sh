@@ -4,7 +4,7 @@
 set -u
 build=$1 seconds=$2
 here=$(cd "$(dirname "$0")" && pwd)
-targets=(fuzz-pubkey fuzz-privkey fuzz-username)
+targets=(fuzz-pubkey fuzz-privkey fuzz-username fuzz-cache)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
