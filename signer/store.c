@@ -122,6 +122,7 @@ struct job {
 	pthread_cond_t cond;            /* its own: wake only its caller */
 	void (*done_fn)(int result, void *arg); /* async: called, then freed */
 	void *done_arg;
+	int one_statement;              /* atomic alone: no savepoint */
 	struct job *next;
 };
 
@@ -249,6 +250,12 @@ run_batch(struct pgl_store *s, struct job *batch)
 		return;
 	}
 	for (j = batch; j != NULL; j = j->next) {
+		/* A failed statement undoes only itself (SQLite's statement
+		 * journal), so a one-statement job needs no savepoint. */
+		if (j->one_statement) {
+			j->result = j->fn(s, &s->writer, j->arg);
+			continue;
+		}
 		if (exec_sql(&s->writer, "SAVEPOINT job") != 0) {
 			j->result = PGL_E_STORE;
 			continue;
@@ -660,6 +667,7 @@ pgl_store_record_cert_async(struct pgl_store *s,
 		return PGL_E_NOMEM;
 	j->fn = cert_add;
 	j->arg = (void *)c;
+	j->one_statement = 1;
 	j->done_fn = done;
 	j->done_arg = arg;
 	pthread_mutex_lock(&s->lock);
