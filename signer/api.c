@@ -107,6 +107,7 @@ static const struct route routes[] = {
 	{ "GET", "/v1/ca", ca_keys },
 	{ "GET", "/v1/krl", pgl_api_krl },
 	{ "POST", "/v1/certs/user", pgl_api_sign_user },
+	{ "GET", "/v1/me", pgl_api_me },
 	{ "POST", "/v1/hosts/enroll", pgl_api_enroll },
 	{ "POST", "/v1/certs/host", pgl_api_host_cert },
 	{ "GET", "/v1/host/directory", pgl_api_directory },

@@ -5,6 +5,7 @@
 #include "http.h"
 
 enum MHD_Result pgl_api_sign_user(struct pgl_request *rq);
+enum MHD_Result pgl_api_me(struct pgl_request *rq);
 enum MHD_Result pgl_api_krl(struct pgl_request *rq);
 enum MHD_Result pgl_api_metrics(struct pgl_request *rq);
 enum MHD_Result pgl_api_enroll(struct pgl_request *rq);
