@@ -243,9 +243,11 @@ main(int argc, char **argv)
 		say(PGL_CACHE_PATH ": entry for ", name, ": invalid format");
 		return 1;
 	}
-	/* Never an id outside the range the cache was written for, and never
-	 * root whatever the range says; never past the entry's expiry. */
+	/* Never an id outside the range the cache was written for (the NSS
+	 * module would not serve that user either), never root whatever the
+	 * range says, never past the entry's expiry. */
 	if (u.uid < c.uid_min || u.uid > c.uid_max || u.uid == 0 ||
+	    u.gid < c.uid_min || u.gid > c.uid_max || u.gid == 0 ||
 	    pgl_cache_user_expired(&u, (uint64_t)time(NULL)))
 		return 0;
 	if (!host_ok(&c.host) || namelen + 1 + c.host.len > PRINCIPAL_MAX)

@@ -280,9 +280,17 @@ patch user peggy CF_U_UID 200000
 nothing "a uid above the cache's uid_max" peggy
 patch user peggy CF_U_UID 99999
 nothing "a uid below the cache's uid_min" peggy
+patch user peggy CF_U_UID 150000
+patch user peggy CF_U_GID 200000
+nothing "a gid above the cache's uid_max" peggy
+patch user peggy CF_U_GID 150000
+prints "control: the gid back inside the range" $'peggy@vm-01\n' peggy
 patch header CF_H_UID_MIN 0
 patch user peggy CF_U_UID 0
 nothing "uid 0, even where uid_min says 0" peggy
+patch user peggy CF_U_UID 150000
+patch user peggy CF_U_GID 0
+nothing "gid 0, even where uid_min says 0" peggy
 prints "control: alice in the same file" $'alice@vm-01\n' alice
 
 # --- the cache file itself ---
