@@ -1,0 +1,5 @@
+/* placeholder */
+#include <stdio.h>
+#include "pgl.h"
+int cmd_config(int argc, char **argv) { (void)argc; fprintf(stderr, "pgl: %s: not implemented yet\n", argv[0]); return 1; }
+int cmd_ensure(int argc, char **argv) { (void)argc; fprintf(stderr, "pgl: %s: not implemented yet\n", argv[0]); return 1; }
