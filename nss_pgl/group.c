@@ -18,15 +18,17 @@ static struct nss_pgl_ent grent = NSS_PGL_ENT_INIT;
 static const struct pgl_cache_str gr_x = { "x", 1 };
 
 /* The member pointers first (aligned), then the strings.  Members are
- * the users this module answers: an expired one is left out. */
+ * listed as the cache holds them: checking each one's entry would make a
+ * group of n members cost n user lookups, and a member whose own entry
+ * is expired or out of range resolves to nothing anyway. */
 static enum nss_status
 fill_group(const struct pgl_cache *c, const struct pgl_cache_group *g,
-    uint64_t now, struct group *gr, char *buf, size_t len, int *errnop)
+    struct group *gr, char *buf, size_t len, int *errnop)
 {
 	struct nss_pgl_buf b = { buf, len };
 	struct pgl_cache_str s;
 	struct group t;
-	uint32_t i, k = 0;
+	uint32_t i;
 	int r;
 
 	if ((t.gr_mem = nss_pgl_buf_ptrs(&b, (size_t)g->members.n + 1)) ==
@@ -35,12 +37,10 @@ fill_group(const struct pgl_cache *c, const struct pgl_cache_group *g,
 	for (i = 0; i < g->members.n; i++) {
 		if ((r = pgl_cache_str_at(c, g->members, i, &s)) != 0)
 			return nss_pgl_status(r, errnop);
-		if (!nss_pgl_name_ok(c, s.p, now))
-			continue;
-		if ((t.gr_mem[k++] = nss_pgl_buf_str(&b, &s)) == NULL)
+		if ((t.gr_mem[i] = nss_pgl_buf_str(&b, &s)) == NULL)
 			return nss_pgl_erange(errnop);
 	}
-	t.gr_mem[k] = NULL;
+	t.gr_mem[g->members.n] = NULL;
 	if ((t.gr_name = nss_pgl_buf_str(&b, &g->name)) == NULL ||
 	    (t.gr_passwd = nss_pgl_buf_str(&b, &gr_x)) == NULL)
 		return nss_pgl_erange(errnop);
@@ -70,7 +70,7 @@ lookup_group(const char *name, gid_t gid, struct group *gr, char *buf,
 		st = nss_pgl_status(r, errnop);
 		goto out;
 	}
-	st = fill_group(c, &g, now, gr, buf, len, errnop);
+	st = fill_group(c, &g, gr, buf, len, errnop);
  out:
 	nss_pgl_unlock();
 	return st;
@@ -124,7 +124,7 @@ _nss_pgl_getgrent_r(struct group *gr, char *buf, size_t len, int *errnop)
 		if (pgl_cache_group_at(&grent.c, grent.next, &g) != 0 ||
 		    !nss_pgl_group_ok(&grent.c, &g, now))
 			continue;
-		st = fill_group(&grent.c, &g, now, gr, buf, len, errnop);
+		st = fill_group(&grent.c, &g, gr, buf, len, errnop);
 		/* A corrupt member list skips the group; ERANGE retries it. */
 		if (st == NSS_STATUS_UNAVAIL)
 			continue;
