@@ -26,6 +26,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
@@ -1193,6 +1194,13 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Real clients are separate processes, each with its own heap.
+	 * Here 64 threads would share glibc's 8-per-core arenas and queue
+	 * on their locks inside libcurl and OpenSSL (a futex wait, so a
+	 * context switch, per request), and trimming the arenas would
+	 * madvise() memory back and forth: give each thread its own. */
+	mallopt(M_ARENA_MAX, 1024);
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		die("curl", "curl_global_init failed");
 	cv = curl_version_info(CURLVERSION_NOW);

@@ -6,12 +6,11 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/rand.h>
-
 #include "api.h"
 #include "audit.h"
 #include "cert.h"
 #include "err.h"
+#include "jsonw.h"
 
 #define MAX_RESOURCES 8
 #define BACKDATE 60
@@ -147,15 +146,6 @@ grant_has_extension(const struct pgl_grant *g, const char *name)
 	return 0;
 }
 
-static json_object *
-json_u64(uint64_t v)
-{
-	char s[24];
-
-	snprintf(s, sizeof(s), "%" PRIu64, v);
-	return json_object_new_string(s);
-}
-
 /* The subject key, the common case first: "ssh-ed25519 <68 base64
  * characters>[ comment]" whose blob is exactly string("ssh-ed25519"),
  * string(32 bytes).  Such a key is only encoded into the certificate
@@ -275,8 +265,8 @@ issue(struct pgl_request *rq, struct sign_state *st)
 	int r;
 
 	do {
-		if (RAND_bytes((unsigned char *)&st->creq.serial,
-		    sizeof(st->creq.serial)) != 1)
+		if (pgl_cert_random(&st->creq.serial,
+		    sizeof(st->creq.serial)) != 0)
 			return pgl_http_error(rq, 500, "no randomness");
 	} while (st->creq.serial == 0);
 	snprintf(st->key_id, sizeof(st->key_id), "pgl:%s:%s:%" PRIu64,
@@ -314,8 +304,9 @@ static enum MHD_Result
 finish(struct pgl_request *rq, struct sign_state *st)
 {
 	struct pgl_service *svc = rq->svc;
-	json_object *resp = NULL, *arr = NULL;
-	char *line = NULL;
+	struct pgl_buf *out = NULL;
+	struct pgl_jw w;
+	char *line = NULL, serial[24];
 	size_t i;
 	enum MHD_Result ret;
 
@@ -325,36 +316,42 @@ finish(struct pgl_request *rq, struct sign_state *st)
 	if (st->result != 0)
 		return pgl_http_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "cannot record the certificate: %s", pgl_strerror(st->result));
+	/* Written directly (jsonw.h): json-c's tree and byte-by-byte
+	 * escaping of the certificate cost more than the rest of the
+	 * answer. */
 	if (pgl_cert_format_line(st->subject->type, st->blob, st->key_id,
-	    &line) != 0 || (resp = json_object_new_object()) == NULL ||
-	    (arr = json_object_new_array()) == NULL) {
-		json_object_put(resp);
+	    &line) != 0 || (out = pgl_buf_new()) == NULL) {
 		free(line);
 		return MHD_NO;
 	}
-	json_object_object_add(resp, "certificate", json_object_new_string(line));
-	json_object_object_add(resp, "serial", json_u64(st->creq.serial));
-	json_object_object_add(resp, "key_id", json_object_new_string(st->key_id));
-	json_object_object_add(resp, "username", json_object_new_string(st->who.username));
-	json_object_object_add(resp, "uid", json_object_new_int64(st->who.uid));
-	json_object_object_add(resp, "valid_after", json_object_new_int64((int64_t)st->creq.valid_after));
-	json_object_object_add(resp, "valid_before", json_object_new_int64((int64_t)st->creq.valid_before));
+	snprintf(serial, sizeof(serial), "%" PRIu64, st->creq.serial);
+	pgl_jw_begin(&w, out);
+	pgl_jw_str(&w, "certificate", line);
+	pgl_jw_str(&w, "serial", serial);
+	pgl_jw_str(&w, "key_id", st->key_id);
+	pgl_jw_str(&w, "username", st->who.username);
+	pgl_jw_int(&w, "uid", st->who.uid);
+	pgl_jw_int(&w, "valid_after", (int64_t)st->creq.valid_after);
+	pgl_jw_int(&w, "valid_before", (int64_t)st->creq.valid_before);
+	pgl_jw_open(&w, "resources", '[');
 	for (i = 0; i < st->nresources; i++) {
 		const struct pgl_resource *res = st->d[i].resource;
-		json_object *ro = json_object_new_object();
 
-		if (ro == NULL)
-			continue;
-		json_object_object_add(ro, "name", json_object_new_string(res->name));
-		json_object_object_add(ro, "principal", json_object_new_string(st->principals[i]));
-		json_object_object_add(ro, "address", json_object_new_string(res->address));
-		json_object_object_add(ro, "port", json_object_new_int(res->port));
-		if (res->via != NULL)
-			json_object_object_add(ro, "via", json_object_new_string(res->via));
-		json_object_array_add(arr, ro);
+		pgl_jw_open(&w, NULL, '{');
+		pgl_jw_str(&w, "name", res->name);
+		pgl_jw_str(&w, "principal", st->principals[i]);
+		pgl_jw_str(&w, "address", res->address);
+		pgl_jw_int(&w, "port", res->port);
+		pgl_jw_str(&w, "via", res->via);
+		pgl_jw_close(&w, '}');
 	}
-	json_object_object_add(resp, "resources", arr);
-	json_object_object_add(resp, "host_ca", json_object_new_string(svc->host_ca_line));
+	pgl_jw_close(&w, ']');
+	pgl_jw_str(&w, "host_ca", svc->host_ca_line);
+	free(line);
+	if (pgl_jw_end(&w) != 0) {
+		pgl_buf_free(out);
+		return MHD_NO;
+	}
 	{
 		struct pgl_audit_event ev = { .action = "sign",
 		    .identity = st->identity, .source = rq->source,
@@ -365,8 +362,9 @@ finish(struct pgl_request *rq, struct sign_state *st)
 		pgl_audit_log(svc->audit, &ev);
 	}
 	atomic_fetch_add(&svc->metrics.certs_user, 1);
-	ret = pgl_http_json(rq, MHD_HTTP_OK, resp);
-	free(line);
+	ret = pgl_http_bytes(rq, MHD_HTTP_OK, "application/json",
+	    pgl_buf_ptr(out), pgl_buf_len(out), NULL);
+	pgl_buf_free(out);
 	return ret;
 }
 

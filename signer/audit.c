@@ -10,10 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 #include "audit.h"
+#include "buf.h"
 #include "err.h"
+#include "jsonw.h"
 
 struct pgl_audit {
 	int fd;
@@ -58,52 +58,61 @@ pgl_audit_errors(const struct pgl_audit *a)
 	return a == NULL ? 0 : atomic_load(&a->errors);
 }
 
+/* "2026-11-21T21:34:04.123Z"; the part to the second changes once a
+ * second, so each thread keeps it. */
 static void
-add_str(json_object *o, const char *k, const char *v)
+timestamp(const struct timespec *now, char *out, size_t len)
 {
-	if (v != NULL)
-		json_object_object_add(o, k, json_object_new_string(v));
+	static _Thread_local time_t last = -1;
+	static _Thread_local char secs[32];
+	struct tm tm;
+
+	if (now->tv_sec != last) {
+		gmtime_r(&now->tv_sec, &tm);
+		strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S", &tm);
+		last = now->tv_sec;
+	}
+	snprintf(out, len, "%s.%03dZ", secs, (int)(now->tv_nsec / 1000000) % 1000);
 }
 
 void
 pgl_audit_log(struct pgl_audit *a, const struct pgl_audit_event *e)
 {
-	json_object *o;
-	const char *line;
-	char ts[40], ms[8], serial[24];
+	struct pgl_buf *b;
+	struct pgl_jw w;
+	char ts[40], serial[24];
 	struct timespec now;
-	struct tm tm;
-	char *buf = NULL;
-	int len;
+	size_t len;
 
-	if ((o = json_object_new_object()) == NULL) {
+	if ((b = pgl_buf_new()) == NULL) {
 		atomic_fetch_add(&a->errors, 1);
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts) - sizeof(ms), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ms, sizeof(ms), ".%03dZ", (int)(now.tv_nsec / 1000000) % 1000);
-	strcat(ts, ms);
-	add_str(o, "time", ts);
-	add_str(o, "action", e->action);
-	add_str(o, "result", e->allowed ? "allowed" : "denied");
-	add_str(o, "identity", e->identity);
-	add_str(o, "source", e->source);
-	add_str(o, "resource", e->resource);
-	add_str(o, "reason", e->reason);
+	timestamp(&now, ts, sizeof(ts));
+	pgl_jw_begin(&w, b);
+	pgl_jw_str(&w, "time", ts);
+	pgl_jw_str(&w, "action", e->action);
+	pgl_jw_str(&w, "result", e->allowed ? "allowed" : "denied");
+	pgl_jw_str(&w, "identity", e->identity);
+	pgl_jw_str(&w, "source", e->source);
+	pgl_jw_str(&w, "resource", e->resource);
+	pgl_jw_str(&w, "reason", e->reason);
 	if (e->serial != 0) {
 		/* As a string: JSON numbers lose precision past 2^53. */
 		snprintf(serial, sizeof(serial), "%" PRIu64, e->serial);
-		add_str(o, "serial", serial);
+		pgl_jw_str(&w, "serial", serial);
 	}
-	add_str(o, "key_id", e->key_id);
-	add_str(o, "fingerprint", e->fingerprint);
-	line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	pgl_jw_str(&w, "key_id", e->key_id);
+	pgl_jw_str(&w, "fingerprint", e->fingerprint);
+	if (pgl_jw_end(&w) != 0 || pgl_buf_put(b, "\n", 1) != 0) {
+		atomic_fetch_add(&a->errors, 1);
+		pgl_buf_free(b);
+		return;
+	}
+	len = pgl_buf_len(b);
 	/* One write per line: O_APPEND keeps concurrent lines whole. */
-	if ((len = asprintf(&buf, "%s\n", line)) < 0 ||
-	    write(a->fd, buf, (size_t)len) != len)
+	if (write(a->fd, pgl_buf_ptr(b), len) != (ssize_t)len)
 		atomic_fetch_add(&a->errors, 1);
 	if (now.tv_sec - atomic_load(&a->syslog_checked) >= SYSLOG_RECHECK) {
 		atomic_store(&a->syslog_checked, (long long)now.tv_sec);
@@ -111,7 +120,6 @@ pgl_audit_log(struct pgl_audit *a, const struct pgl_audit_event *e)
 	}
 	if (atomic_load(&a->syslog_up))
 		syslog(LOG_AUTHPRIV | (e->allowed ? LOG_INFO : LOG_NOTICE),
-		    "%s", line);
-	free(buf);
-	json_object_put(o);
+		    "%.*s", (int)(len - 1), (const char *)pgl_buf_ptr(b));
+	pgl_buf_free(b);
 }

@@ -251,6 +251,49 @@ check_ca(const struct pgl_key *ca)
 	}
 }
 
+/* Random bytes for nonces and serials, drawn from a pool per thread
+ * refilled RANDOM_POOL bytes at a time: each RAND_bytes call has a
+ * fixed cost (locks, a getpid, the DRBG's reseed checks) about as
+ * large as the bytes a certificate needs.  Those bytes are public in
+ * the certificate anyway.  A forked child starts with an empty pool so
+ * it never repeats its parent's bytes. */
+#define RANDOM_POOL 512
+
+static _Thread_local struct {
+	uint8_t b[RANDOM_POOL];
+	size_t left;
+} rpool;
+static pthread_once_t rpool_once = PTHREAD_ONCE_INIT;
+
+static void
+rpool_forget(void)
+{
+	explicit_bzero(&rpool, sizeof(rpool));
+}
+
+static void
+rpool_init(void)
+{
+	(void)pthread_atfork(NULL, NULL, rpool_forget);
+}
+
+int
+pgl_cert_random(void *p, size_t n)
+{
+	if (pthread_once(&rpool_once, rpool_init) != 0)
+		return PGL_E_CRYPTO;
+	if (n > RANDOM_POOL / 4)
+		return RAND_bytes(p, (int)n) == 1 ? 0 : PGL_E_CRYPTO;
+	if (rpool.left < n) {
+		if (RAND_bytes(rpool.b, sizeof(rpool.b)) != 1)
+			return PGL_E_CRYPTO;
+		rpool.left = sizeof(rpool.b);
+	}
+	rpool.left -= n;
+	memcpy(p, rpool.b + rpool.left, n);
+	return 0;
+}
+
 /* Ed25519 CA signatures through a context kept per thread and set up
  * once per CA key: EVP_DigestSignInit_ex fetches the algorithm and
  * copies the key, about a fifth of the cost of the signature itself.
@@ -368,10 +411,8 @@ pgl_cert_sign(const struct pgl_key *subject, const struct pgl_key *ca,
 		r = PGL_E_NOMEM;
 		goto out;
 	}
-	if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
-		r = PGL_E_CRYPTO;
+	if ((r = pgl_cert_random(nonce, sizeof(nonce))) != 0)
 		goto out;
-	}
 	for (i = 0; i < req->nprincipals; i++)
 		if ((r = pgl_buf_put_cstring(names, req->principals[i])) != 0)
 			goto out;

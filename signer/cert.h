@@ -41,6 +41,10 @@ struct pgl_cert_req {
 extern const struct pgl_cert_option pgl_cert_default_extensions[];
 extern const size_t pgl_cert_ndefault_extensions;
 
+/* n random bytes, for nonces and serials (a per-thread pool in front
+ * of RAND_bytes). */
+int pgl_cert_random(void *p, size_t n);
+
 /* Checks a request completely; on error *what names the bad field. */
 int pgl_cert_check(const struct pgl_cert_req *req, const char **what);
 

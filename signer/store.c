@@ -18,6 +18,7 @@
 #include "username.h"
 
 #define SCHEMA_VERSION "1"
+#define CHECKPOINT_FRAMES 1000          /* SQLite's auto-checkpoint size */
 #define TOKEN_BYTES 32
 #define MAX_CANDIDATES 10000
 
@@ -158,6 +159,15 @@ struct pgl_store {
 	struct job *head, **tail;
 	int stop;
 	pthread_key_t reader_key;       /* per-thread read connection */
+	/* WAL checkpoints, in a thread of their own: SQLite's automatic
+	 * one runs inside the COMMIT that crosses the size, so a batch's
+	 * callers would wait for a copy of ~1000 pages and an fsync of
+	 * the database file on top of their own commit. */
+	struct conn checkpointer;
+	pthread_t cp_thread;
+	int cp_started;
+	pthread_cond_t cp_work;         /* under lock: cp_due or stop */
+	int cp_due;
 };
 
 static void
@@ -315,6 +325,50 @@ writer_main(void *arg)
 	return NULL;
 }
 
+/* The writer committed and the WAL holds frames pages: past the
+ * threshold, wake the checkpointer (registering this hook turns
+ * SQLite's own auto-checkpoint off). */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct pgl_store *s = arg;
+
+	(void)db;
+	(void)name;
+	if (frames >= CHECKPOINT_FRAMES) {
+		pthread_mutex_lock(&s->lock);
+		if (!s->cp_due) {
+			s->cp_due = 1;
+			pthread_cond_signal(&s->cp_work);
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	return SQLITE_OK;
+}
+
+/* PASSIVE: copies what no reader still needs and never blocks the
+ * writer, which goes on appending meanwhile. */
+static void *
+checkpointer_main(void *arg)
+{
+	struct pgl_store *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		while (!s->cp_due && !s->stop)
+			pthread_cond_wait(&s->cp_work, &s->lock);
+		if (s->stop)
+			break;
+		s->cp_due = 0;
+		pthread_mutex_unlock(&s->lock);
+		(void)sqlite3_wal_checkpoint_v2(s->checkpointer.db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
 /* Queues a write and waits until it is committed (or failed). */
 static int
 submit(struct pgl_store *s, int (*fn)(struct pgl_store *, struct conn *,
@@ -359,6 +413,7 @@ pgl_store_open(const char *state_dir, uint32_t uid_min, uint32_t uid_max,
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->cache_lock, NULL);
 	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->cp_work, NULL);
 	if (pthread_key_create(&s->reader_key, reader_free) != 0) {
 		free(s);
 		return PGL_E_SYSTEM;
@@ -382,6 +437,14 @@ pgl_store_open(const char *state_dir, uint32_t uid_min, uint32_t uid_max,
 	}
 	if ((r = exec_sql(&s->writer, schema)) != 0)
 		goto fail;
+	if ((r = conn_open(s->path, &s->checkpointer)) != 0)
+		goto fail;
+	if (pthread_create(&s->cp_thread, NULL, checkpointer_main, s) != 0) {
+		r = PGL_E_SYSTEM;
+		goto fail;
+	}
+	s->cp_started = 1;
+	sqlite3_wal_hook(s->writer.db, wal_hook, s);
 	if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
 		r = PGL_E_SYSTEM;
 		goto fail;
@@ -401,12 +464,16 @@ pgl_store_close(struct pgl_store *s)
 
 	if (s == NULL)
 		return;
-	if (s->started) {
+	if (s->started || s->cp_started) {
 		pthread_mutex_lock(&s->lock);
 		s->stop = 1;
 		pthread_cond_signal(&s->work);
+		pthread_cond_signal(&s->cp_work);
 		pthread_mutex_unlock(&s->lock);
-		pthread_join(s->thread, NULL);
+		if (s->started)
+			pthread_join(s->thread, NULL);
+		if (s->cp_started)
+			pthread_join(s->cp_thread, NULL);
 	}
 	/* Only this thread's reader can be closed here; others close at
 	 * their thread's exit. */
@@ -414,12 +481,14 @@ pgl_store_close(struct pgl_store *s)
 		pthread_setspecific(s->reader_key, NULL);
 		reader_free(c);
 	}
+	conn_close(&s->checkpointer);
 	conn_close(&s->writer);
 	pthread_key_delete(s->reader_key);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->cache_lock);
 	explicit_bzero(s->tokens, sizeof(s->tokens));
 	pthread_cond_destroy(&s->work);
+	pthread_cond_destroy(&s->cp_work);
 	free(s->path);
 	free(s);
 }
