@@ -13,8 +13,6 @@ enum nss_status _nss_pgl_setgrent(int);
 enum nss_status _nss_pgl_getgrent_r(struct group *, char *, size_t, int *);
 enum nss_status _nss_pgl_endgrent(void);
 
-static struct nss_pgl_ent grent = NSS_PGL_ENT_INIT;
-
 static const struct pgl_cache_str gr_x = { "x", 1 };
 
 /* The member pointers first (aligned), then the strings.  Members are
@@ -99,51 +97,55 @@ _nss_pgl_getgrgid_r(gid_t gid, struct group *gr, char *buf, size_t len,
 enum nss_status
 _nss_pgl_setgrent(int stayopen)
 {
+	struct nss_pgl_ent *e = &nss_pgl_grent;
 	enum nss_status st;
-	int e;
+	int err;
 
-	pthread_mutex_lock(&grent.lock);
-	st = nss_pgl_ent_open(&grent, PGL_CACHE_USERS, &e);
-	pthread_mutex_unlock(&grent.lock);
+	pthread_mutex_lock(&e->lock);
+	st = nss_pgl_ent_open(e, PGL_CACHE_USERS, &err);
+	pthread_mutex_unlock(&e->lock);
 	return st;
 }
 
 enum nss_status
 _nss_pgl_getgrent_r(struct group *gr, char *buf, size_t len, int *errnop)
 {
+	struct nss_pgl_ent *e = &nss_pgl_grent;
 	struct pgl_cache_group g;
 	enum nss_status st = NSS_STATUS_SUCCESS;
 	uint64_t now = nss_pgl_now();
 
-	pthread_mutex_lock(&grent.lock);
-	if (grent.c.base == NULL &&
-	    (st = nss_pgl_ent_open(&grent, PGL_CACHE_USERS, errnop)) !=
+	pthread_mutex_lock(&e->lock);
+	if (e->c.base == NULL &&
+	    (st = nss_pgl_ent_open(e, PGL_CACHE_USERS, errnop)) !=
 	    NSS_STATUS_SUCCESS)
 		goto out;
-	for (; grent.next < grent.c.groups.n; grent.next++) {
-		if (pgl_cache_group_at(&grent.c, grent.next, &g) != 0 ||
-		    !nss_pgl_group_ok(&grent.c, &g, now))
+	for (; e->next < e->c.groups.n; e->next++) {
+		if (pgl_cache_group_at(&e->c, e->next, &g) != 0 ||
+		    !nss_pgl_group_ok(&e->c, &g, now))
 			continue;
-		st = fill_group(&grent.c, &g, gr, buf, len, errnop);
+		st = fill_group(&e->c, &g, gr, buf, len, errnop);
 		/* A corrupt member list skips the group; ERANGE retries it. */
 		if (st == NSS_STATUS_UNAVAIL)
 			continue;
 		if (st == NSS_STATUS_SUCCESS)
-			grent.next++;
+			e->next++;
 		goto out;
 	}
 	*errnop = ENOENT;
 	st = NSS_STATUS_NOTFOUND;
  out:
-	pthread_mutex_unlock(&grent.lock);
+	pthread_mutex_unlock(&e->lock);
 	return st;
 }
 
 enum nss_status
 _nss_pgl_endgrent(void)
 {
-	pthread_mutex_lock(&grent.lock);
-	nss_pgl_ent_close(&grent);
-	pthread_mutex_unlock(&grent.lock);
+	struct nss_pgl_ent *e = &nss_pgl_grent;
+
+	pthread_mutex_lock(&e->lock);
+	nss_pgl_ent_close(e);
+	pthread_mutex_unlock(&e->lock);
 	return NSS_STATUS_SUCCESS;
 }

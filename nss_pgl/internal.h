@@ -28,6 +28,9 @@ struct nss_pgl_ent {
 };
 #define NSS_PGL_ENT_INIT { PTHREAD_MUTEX_INITIALIZER, { 0 }, { 0 }, 0 }
 
+/* The three enumerations, one per database. */
+extern struct nss_pgl_ent nss_pgl_pwent, nss_pgl_grent, nss_pgl_spent;
+
 /* Under e->lock: (re)maps and rewinds. */
 enum nss_status nss_pgl_ent_open(struct nss_pgl_ent *e,
     enum pgl_cache_kind kind, int *errnop);

@@ -20,8 +20,6 @@ enum nss_status _nss_pgl_endpwent(void);
 enum nss_status _nss_pgl_initgroups_dyn(const char *, gid_t, long int *,
     long int *, gid_t **, long int, int *);
 
-static struct nss_pgl_ent pwent = NSS_PGL_ENT_INIT;
-
 static const struct pgl_cache_str pw_x = { "x", 1 };
 
 static enum nss_status
@@ -100,51 +98,55 @@ _nss_pgl_getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t len,
 enum nss_status
 _nss_pgl_setpwent(int stayopen)
 {
+	struct nss_pgl_ent *e = &nss_pgl_pwent;
 	enum nss_status st;
-	int e;
+	int err;
 
-	pthread_mutex_lock(&pwent.lock);
-	st = nss_pgl_ent_open(&pwent, PGL_CACHE_USERS, &e);
-	pthread_mutex_unlock(&pwent.lock);
+	pthread_mutex_lock(&e->lock);
+	st = nss_pgl_ent_open(e, PGL_CACHE_USERS, &err);
+	pthread_mutex_unlock(&e->lock);
 	return st;
 }
 
 enum nss_status
 _nss_pgl_getpwent_r(struct passwd *pw, char *buf, size_t len, int *errnop)
 {
+	struct nss_pgl_ent *e = &nss_pgl_pwent;
 	struct pgl_cache_user u;
 	enum nss_status st = NSS_STATUS_SUCCESS;
 	uint64_t now = nss_pgl_now();
 
-	pthread_mutex_lock(&pwent.lock);
+	pthread_mutex_lock(&e->lock);
 	/* Like nss_files: getXXent without setXXent starts one. */
-	if (pwent.c.base == NULL &&
-	    (st = nss_pgl_ent_open(&pwent, PGL_CACHE_USERS, errnop)) !=
+	if (e->c.base == NULL &&
+	    (st = nss_pgl_ent_open(e, PGL_CACHE_USERS, errnop)) !=
 	    NSS_STATUS_SUCCESS)
 		goto out;
-	for (; pwent.next < pwent.c.users.n; pwent.next++) {
-		if (pgl_cache_user_at(&pwent.c, pwent.next, &u) != 0 ||
-		    !nss_pgl_user_ok(&pwent.c, &u, now))
+	for (; e->next < e->c.users.n; e->next++) {
+		if (pgl_cache_user_at(&e->c, e->next, &u) != 0 ||
+		    !nss_pgl_user_ok(&e->c, &u, now))
 			continue;
 		/* On ERANGE the same entry comes again with a larger buffer. */
 		if ((st = fill_passwd(&u, pw, buf, len, errnop)) ==
 		    NSS_STATUS_SUCCESS)
-			pwent.next++;
+			e->next++;
 		goto out;
 	}
 	*errnop = ENOENT;
 	st = NSS_STATUS_NOTFOUND;
  out:
-	pthread_mutex_unlock(&pwent.lock);
+	pthread_mutex_unlock(&e->lock);
 	return st;
 }
 
 enum nss_status
 _nss_pgl_endpwent(void)
 {
-	pthread_mutex_lock(&pwent.lock);
-	nss_pgl_ent_close(&pwent);
-	pthread_mutex_unlock(&pwent.lock);
+	struct nss_pgl_ent *e = &nss_pgl_pwent;
+
+	pthread_mutex_lock(&e->lock);
+	nss_pgl_ent_close(e);
+	pthread_mutex_unlock(&e->lock);
 	return NSS_STATUS_SUCCESS;
 }
 

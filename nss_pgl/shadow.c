@@ -14,8 +14,6 @@ enum nss_status _nss_pgl_setspent(int);
 enum nss_status _nss_pgl_getspent_r(struct spwd *, char *, size_t, int *);
 enum nss_status _nss_pgl_endspent(void);
 
-static struct nss_pgl_ent spent = NSS_PGL_ENT_INIT;
-
 /* -1 is "unset" in the file and in struct spwd alike. */
 static long int
 field(int64_t v)
@@ -89,48 +87,52 @@ _nss_pgl_getspnam_r(const char *name, struct spwd *sp, char *buf,
 enum nss_status
 _nss_pgl_setspent(int stayopen)
 {
+	struct nss_pgl_ent *e = &nss_pgl_spent;
 	enum nss_status st;
-	int e;
+	int err;
 
-	pthread_mutex_lock(&spent.lock);
-	st = nss_pgl_ent_open(&spent, PGL_CACHE_SHADOW, &e);
-	pthread_mutex_unlock(&spent.lock);
+	pthread_mutex_lock(&e->lock);
+	st = nss_pgl_ent_open(e, PGL_CACHE_SHADOW, &err);
+	pthread_mutex_unlock(&e->lock);
 	return st;
 }
 
 enum nss_status
 _nss_pgl_getspent_r(struct spwd *sp, char *buf, size_t len, int *errnop)
 {
+	struct nss_pgl_ent *e = &nss_pgl_spent;
 	struct pgl_cache_shadow s;
 	enum nss_status st = NSS_STATUS_SUCCESS;
 	uint64_t now = nss_pgl_now();
 
-	pthread_mutex_lock(&spent.lock);
-	if (spent.c.base == NULL &&
-	    (st = nss_pgl_ent_open(&spent, PGL_CACHE_SHADOW, errnop)) !=
+	pthread_mutex_lock(&e->lock);
+	if (e->c.base == NULL &&
+	    (st = nss_pgl_ent_open(e, PGL_CACHE_SHADOW, errnop)) !=
 	    NSS_STATUS_SUCCESS)
 		goto out;
-	for (; spent.next < spent.c.users.n; spent.next++) {
-		if (pgl_cache_shadow_at(&spent.c, spent.next, &s) != 0 ||
-		    !nss_pgl_name_ok(&spent.users, s.name.p, now))
+	for (; e->next < e->c.users.n; e->next++) {
+		if (pgl_cache_shadow_at(&e->c, e->next, &s) != 0 ||
+		    !nss_pgl_name_ok(&e->users, s.name.p, now))
 			continue;
 		if ((st = fill_shadow(&s, sp, buf, len, errnop)) ==
 		    NSS_STATUS_SUCCESS)
-			spent.next++;
+			e->next++;
 		goto out;
 	}
 	*errnop = ENOENT;
 	st = NSS_STATUS_NOTFOUND;
  out:
-	pthread_mutex_unlock(&spent.lock);
+	pthread_mutex_unlock(&e->lock);
 	return st;
 }
 
 enum nss_status
 _nss_pgl_endspent(void)
 {
-	pthread_mutex_lock(&spent.lock);
-	nss_pgl_ent_close(&spent);
-	pthread_mutex_unlock(&spent.lock);
+	struct nss_pgl_ent *e = &nss_pgl_spent;
+
+	pthread_mutex_lock(&e->lock);
+	nss_pgl_ent_close(e);
+	pthread_mutex_unlock(&e->lock);
 	return NSS_STATUS_SUCCESS;
 }

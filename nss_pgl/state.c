@@ -12,6 +12,39 @@
 static pthread_mutex_t lookup_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pgl_cache lookup;
 
+struct nss_pgl_ent nss_pgl_pwent = NSS_PGL_ENT_INIT;
+struct nss_pgl_ent nss_pgl_grent = NSS_PGL_ENT_INIT;
+struct nss_pgl_ent nss_pgl_spent = NSS_PGL_ENT_INIT;
+
+/* fork() in a threaded program while another thread holds a lock would
+ * leave it held forever in the child, which often looks a user up
+ * (initgroups) before exec.  No lock is held across a wait (the resolver
+ * is asked unlocked), so taking them all around fork() is short. */
+static void
+fork_prepare(void)
+{
+	pthread_mutex_lock(&nss_pgl_pwent.lock);
+	pthread_mutex_lock(&nss_pgl_grent.lock);
+	pthread_mutex_lock(&nss_pgl_spent.lock);
+	pthread_mutex_lock(&lookup_lock);
+}
+
+static void
+fork_done(void)
+{
+	pthread_mutex_unlock(&lookup_lock);
+	pthread_mutex_unlock(&nss_pgl_spent.lock);
+	pthread_mutex_unlock(&nss_pgl_grent.lock);
+	pthread_mutex_unlock(&nss_pgl_pwent.lock);
+}
+
+__attribute__((constructor))
+static void
+init(void)
+{
+	pthread_atfork(fork_prepare, fork_done, fork_done);
+}
+
 void
 nss_pgl_lock(void)
 {

@@ -1309,6 +1309,85 @@ test_threads(void)
 	    atomic_load(&answers), atomic_load(&wrong));
 }
 
+/* Lookups and enumeration in other threads while this one forks: a
+ * child must never inherit a held lock (it would hang in its first
+ * lookup, as a daemon's child calling initgroups() before exec). */
+static void *
+busy_thread(void *arg)
+{
+	char buf[4096];
+	struct passwd pw;
+	struct group gr;
+	int e;
+
+	while (!atomic_load(&stop_threads)) {
+		m.getpwnam_r("alice", &pw, buf, sizeof(buf), &e);
+		m.getgrgid_r(100001, &gr, buf, sizeof(buf), &e);
+		if ((uintptr_t)arg == 1) {
+			m.setpwent(0);
+			m.getpwent_r(&pw, buf, sizeof(buf), &e);
+			m.endpwent();
+		}
+	}
+	return NULL;
+}
+
+static int
+child_lookup(void)
+{
+	char buf[4096], line[512];
+	struct passwd pw;
+	int e;
+
+	if (m.getpwnam_r("alice", &pw, buf, sizeof(buf), &e) !=
+	    NSS_STATUS_SUCCESS)
+		return 1;
+	pw_line(&pw, line, sizeof(line));
+	if (strcmp(line, table_find(&pw_all, "alice")) != 0)
+		return 1;
+	m.setpwent(0);
+	e = m.getpwent_r(&pw, buf, sizeof(buf), &e) != NSS_STATUS_SUCCESS;
+	m.endpwent();
+	return e;
+}
+
+static void
+test_fork(void)
+{
+	pthread_t t[3];
+	int i, k, status, hung = 0, failed_children = 0, ok = 1;
+	pid_t pid;
+
+	atomic_store(&stop_threads, 0);
+	for (i = 0; i < 3; i++)
+		ok &= pthread_create(&t[i], NULL, busy_thread,
+		    (void *)(uintptr_t)i) == 0;
+	for (i = 0; i < 300 && hung < 3; i++) {
+		if ((pid = fork()) == 0)
+			_exit(child_lookup());
+		if (pid < 0) {
+			ok = 0;
+			break;
+		}
+		/* A child stuck on a lock never exits: 5 s, then kill. */
+		for (k = 0; k < 500 && waitpid(pid, &status, WNOHANG) == 0;
+		    k++)
+			usleep(10000);
+		if (k == 500) {
+			hung++;
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			failed_children++;
+	}
+	atomic_store(&stop_threads, 1);
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	tap_ok(ok && hung == 0 && failed_children == 0, "300 forks while "
+	    "3 threads look up and enumerate: every child's lookup answers "
+	    "(%d hung, %d wrong)", hung, failed_children);
+}
+
 /* Mean cost of one call straight into the module, for the log (bench/
  * measures properly).  No resolver listens now: a name miss costs a
  * failed connect(). */
@@ -1537,6 +1616,7 @@ main(int argc, char **argv)
 	test_shadow();
 	test_resolver();
 	test_threads();
+	test_fork();
 	test_latency();
 	test_hammer();
 	return tap_done();
