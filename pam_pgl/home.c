@@ -325,6 +325,18 @@ pam_pgl_home_create(const char *home, uid_t uid, gid_t gid, mode_t mode,
 		r = fail(what, "stat the home directory");
 		goto out;
 	}
+	/* Whoever else can write the parent could move the new tree or put
+	 * a link in its place: only a parent that root alone writes. */
+	if (fstat(pfd, &st) != 0) {
+		r = fail(what, "stat the parent directory");
+		goto out;
+	}
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		errno = EPERM;
+		r = fail(what, "check the parent directory (not root's, or "
+		    "writable by group or others)");
+		goto out;
+	}
 	/* A random name in the parent, so concurrent first logins of the
 	 * same user each build their own tree; the first rename wins. */
 	for (i = 0;; i++) {

@@ -11,7 +11,8 @@
  * under a temporary name in the parent, owner and mode set last, and
  * renamed into place only if nothing exists there by then: a home is
  * either complete or absent, and an existing one is never touched.
- * Missing parents are created root-owned 0755.
+ * Missing parents are created root-owned 0755; the home's parent must be
+ * root's and writable by nobody else (EPERM otherwise).
  *
  * 0 with *created 1 (made now) or 0 (something was already there), or a
  * negative errno with *what naming the step that failed; nothing is left

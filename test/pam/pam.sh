@@ -57,6 +57,9 @@ RENDER=$(realpath -- "$PGL_RENDER_SUDOERS")
 MK=$(realpath -- "$PGL_MKCACHE")
 NSSLIB="$(realpath -- "$PGL_NSS_DIR"):$(realpath -- "$PGL_NSS_TEST_DIR")"
 SAN=${PGL_SANITIZE:-0}
+# meson's LD_LIBRARY_PATH holds this build's NSS module; sudo must not load
+# a sanitizer build of it.  The driver gets NSSLIB explicitly.
+unset LD_LIBRARY_PATH
 CACHE=/var/lib/pgl/cache
 SHADOW=/var/lib/pgl/shadow
 SD=/etc/sudoers.d
@@ -182,7 +185,8 @@ for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
 PAMD=$WORK/pam.d
 mkdir "$PAMD"
 : >"$PAMD/pgl-direct"
-printf 'other required pam_deny.so\n' >"$PAMD/other"
+printf '%s required pam_deny.so\n' auth account password session \
+    >"$PAMD/other"
 printf '%s\n' "account required $MOD" 'account required pam_permit.so' \
     "session required $MOD" 'session required pam_permit.so' \
     >"$PAMD/pgl-stack"
@@ -210,6 +214,7 @@ expect() {
 		diag "got: $OUT"
 		[ -n "$DRV_ERR" ] && diag "stderr: $DRV_ERR"
 		diag "log: $(tail -n 3 "$SYSLOG")"
+		diag "cache: $(ls -ln "$CACHE" 2>&1)"
 	fi
 }
 # log_has DESC FIXED-STRING: a line logged since the last log_mark.
@@ -288,6 +293,7 @@ USERS=(
 	"$(user lena 100012 /home/lena none)"
 	"$(user mia 100013 /home/sym none)"
 	"$(user gone 100014 /home/gone all)"
+	"$(user olga 100015 /home/open/olga none)"
 )
 mk "${USERS[@]}"
 # The directory service stand-in: a user in pgl's range the cache does
@@ -326,7 +332,7 @@ expect "account: a local account with a cache entry's name: PAM_IGNORE" \
 reset_local
 
 # removed from the cache: NSS no longer knows the name either
-mk "${USERS[@]:0:12}"
+mk "${USERS[@]:0:12}" "${USERS[@]:13}"
 expect "account: a user removed from the cache: refused (PAM_USER_UNKNOWN)" \
     PAM_USER_UNKNOWN gone account
 expect "session: a user removed from the cache: PAM_IGNORE, nothing made" \
@@ -452,6 +458,11 @@ expect "session: a home that is itself a symlink is left alone (PAM_SUCCESS)" \
     PAM_SUCCESS mia open
 is "... its target untouched" "$(mode_of "$WORK/elsewhere2") $(ls -A "$WORK/elsewhere2")" \
     "0:0 755 "
+
+mkdir -m 0777 /home/open
+expect "session: a home whose parent others can write: PAM_SESSION_ERR" \
+    PAM_SESSION_ERR olga open
+is "... nothing created there" "$(ls -A /home/open)" ""
 
 expect "session: a home with missing parents: PAM_SUCCESS" PAM_SUCCESS erin open
 is "home: missing parents made root-owned 0755, the home the user's" \
