@@ -41,7 +41,7 @@ int
 main(int argc, char **argv)
 {
 	struct pgl_cache_builder *b = NULL;
-	char *line = NULL, *f[MAXF + 1], *pr[MAXL + 1], *gr[MAXL + 1];
+	char *line = NULL, *f[MAXF + 1] = { NULL }, *pr[MAXL + 1], *gr[MAXL + 1];
 	char *su[MAXL + 1], *host = NULL;
 	const char *lp = "/etc/passwd", *lg = "/etc/group";
 	size_t cap = 0, nf, lineno = 0;
