@@ -172,6 +172,7 @@ pam_pgl_sudoers_render(const char *name, enum pgl_cache_sudo sudo,
 
 /* --- writing --- */
 
+__attribute__((format(printf, 4, 5)))
 static int
 say(char *why, size_t whylen, int r, const char *fmt, ...)
 {
