@@ -1,7 +1,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +23,21 @@
 #define TLS_FILE_MAX (64 * 1024)
 #define DISCARD_MAX (16 * 1024 * 1024)  /* an oversized body read and dropped */
 
+/* Connections are accepted here and handed to MHD: MHD_add_connection
+ * spreads them evenly over the worker threads (by descriptor number),
+ * where MHD's own accept gives each connection to whichever worker
+ * wakes first.  With keep-alive that unevenness lasts: at 64 clients
+ * one worker served 30 connections and another 7, and the busy one's
+ * clients waited the longest. */
 struct pgl_http {
 	struct pgl_service *svc;
 	struct MHD_Daemon *d;
 	struct pgl_buf *key, *cert;     /* kept until the daemon stops */
-	int unix_fd;
+	int listen_fd;
+	int unix_fd;                    /* listen_fd, when it is a UNIX socket */
+	pthread_t acceptor;
+	int accepting;
+	atomic_int stopping;
 };
 
 static enum MHD_Result
@@ -302,6 +315,59 @@ unix_listener(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+static int
+tcp_listener(const struct sockaddr_storage *ss, socklen_t sslen,
+    const char *listen_on, char *err, size_t errlen)
+{
+	int fd, on = 1;
+
+	if ((fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    (ss->ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1) ||
+	    bind(fd, (const struct sockaddr *)ss, sslen) == -1 ||
+	    listen(fd, SOMAXCONN) == -1)
+		goto fail;
+	return fd;
+ fail:
+	snprintf(err, errlen, "cannot listen on %s: %s", listen_on,
+	    strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+static void *
+accept_main(void *arg)
+{
+	struct pgl_http *h = arg;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
+
+	for (;;) {
+		len = sizeof(ss);
+		fd = accept4(h->listen_fd, (struct sockaddr *)&ss, &len,
+		    SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (atomic_load(&h->stopping)) {
+			if (fd != -1)
+				close(fd);
+			break;
+		}
+		if (fd == -1) {
+			/* Out of descriptors or memory: wait, do not spin. */
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				usleep(10000);
+			continue;
+		}
+		/* On failure (connection limit), MHD closes fd. */
+		(void)MHD_add_connection(h->d, fd, (struct sockaddr *)&ss, len);
+	}
+	return NULL;
+}
+
 int
 pgl_http_start(struct pgl_service *svc, struct pgl_http **out, char *err,
     size_t errlen)
@@ -311,20 +377,29 @@ pgl_http_start(struct pgl_service *svc, struct pgl_http **out, char *err,
 	socklen_t sslen = 0;
 	struct pgl_http *h;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
+	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
+	    MHD_USE_NO_LISTEN_SOCKET;
 	int r;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return PGL_E_NOMEM;
 	h->svc = svc;
-	h->unix_fd = -1;
+	h->listen_fd = h->unix_fd = -1;
 	if (strncmp(cfg->listen, "unix:", 5) == 0) {
 		if ((h->unix_fd = unix_listener(cfg->listen + 5, err, errlen)) == -1) {
 			r = PGL_E_SYSTEM;
 			goto fail;
 		}
-	} else if ((r = parse_listen(cfg->listen, &ss, &sslen, err, errlen)) != 0)
-		goto fail;
+		h->listen_fd = h->unix_fd;
+	} else {
+		if ((r = parse_listen(cfg->listen, &ss, &sslen, err, errlen)) != 0)
+			goto fail;
+		if ((h->listen_fd = tcp_listener(&ss, sslen, cfg->listen, err,
+		    errlen)) == -1) {
+			r = PGL_E_SYSTEM;
+			goto fail;
+		}
+	}
 	if (cfg->tls) {
 		flags |= MHD_USE_TLS;
 		if ((r = pgl_file_read(cfg->tls_key, TLS_FILE_MAX, &h->key)) != 0 ||
@@ -338,8 +413,6 @@ pgl_http_start(struct pgl_service *svc, struct pgl_http **out, char *err,
 			goto fail;
 		}
 	}
-	if (sslen != 0 && ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
 	/* Options as an array: which ones apply depends on the config. */
 	{
 		struct MHD_OptionItem o[12];
@@ -353,10 +426,6 @@ pgl_http_start(struct pgl_service *svc, struct pgl_http **out, char *err,
 		OPT(MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, NULL);
 		OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->request_timeout, NULL);
 		OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, HEADER_MEMORY, NULL);
-		if (h->unix_fd != -1)
-			OPT(MHD_OPTION_LISTEN_SOCKET, h->unix_fd, NULL);
-		else
-			OPT(MHD_OPTION_SOCK_ADDR, 0, &ss);
 		if (cfg->tls) {
 			OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)pgl_buf_ptr(h->key));
 			OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)pgl_buf_ptr(h->cert));
@@ -367,11 +436,17 @@ pgl_http_start(struct pgl_service *svc, struct pgl_http **out, char *err,
 		    MHD_OPTION_ARRAY, o, MHD_OPTION_END);
 	}
 	if (h->d == NULL) {
-		snprintf(err, errlen, "cannot listen on %s (address in use, "
-		    "or a bad TLS key/certificate)", cfg->listen);
+		snprintf(err, errlen, "cannot serve on %s (a bad TLS key or "
+		    "certificate?)", cfg->listen);
 		r = PGL_E_SYSTEM;
 		goto fail;
 	}
+	if (pthread_create(&h->acceptor, NULL, accept_main, h) != 0) {
+		snprintf(err, errlen, "cannot start the accepting thread");
+		r = PGL_E_SYSTEM;
+		goto fail;
+	}
+	h->accepting = 1;
 	*out = h;
 	return 0;
  fail:
@@ -382,24 +457,26 @@ pgl_http_start(struct pgl_service *svc, struct pgl_http **out, char *err,
 void
 pgl_http_stop(struct pgl_http *h)
 {
-	MHD_socket ls;
 	int i;
 
 	if (h == NULL)
 		return;
+	/* Take no new connections: shutdown() wakes the blocked accept. */
+	if (h->accepting) {
+		atomic_store(&h->stopping, 1);
+		(void)shutdown(h->listen_fd, SHUT_RDWR);
+		pthread_join(h->acceptor, NULL);
+	}
+	if (h->listen_fd != -1)
+		close(h->listen_fd);
 	if (h->d != NULL) {
-		/* Take no new connections, and let every suspended one get
-		 * its commit and answer before the daemon goes away (a
-		 * resume on a stopped daemon would touch freed memory). */
-		if ((ls = MHD_quiesce_daemon(h->d)) != MHD_INVALID_SOCKET &&
-		    ls != h->unix_fd)
-			close(ls);
+		/* Let every suspended connection get its commit and answer
+		 * before the daemon goes away (a resume on a stopped daemon
+		 * would touch freed memory). */
 		for (i = 0; i < 1000 && atomic_load(&h->svc->suspended) > 0; i++)
 			usleep(10000);
 		MHD_stop_daemon(h->d);
 	}
-	if (h->unix_fd != -1)
-		close(h->unix_fd);
 	pgl_buf_free(h->key);
 	pgl_buf_free(h->cert);
 	free(h);

@@ -19,6 +19,7 @@
 
 #define SCHEMA_VERSION "1"
 #define CHECKPOINT_FRAMES 1000          /* SQLite's auto-checkpoint size */
+#define WAL_MAX_FRAMES 4000             /* then the writer checkpoints too */
 #define TOKEN_BYTES 32
 #define MAX_CANDIDATES 10000
 
@@ -159,15 +160,20 @@ struct pgl_store {
 	struct job *head, **tail;
 	int stop;
 	pthread_key_t reader_key;       /* per-thread read connection */
-	/* WAL checkpoints, in a thread of their own: SQLite's automatic
-	 * one runs inside the COMMIT that crosses the size, so a batch's
-	 * callers would wait for a copy of ~1000 pages and an fsync of
-	 * the database file on top of their own commit. */
+	/* WAL checkpoints, mostly in a thread of their own: SQLite's
+	 * automatic one runs inside the COMMIT that crosses the size, so a
+	 * batch's callers would wait for a copy of ~1000 pages and an
+	 * fsync of the database file on top of their own commit.  But
+	 * only a checkpoint between two transactions lets the next one
+	 * start the WAL over, so past WAL_MAX_FRAMES the writer runs one
+	 * too (short then: the thread has copied most frames already). */
 	struct conn checkpointer;
 	pthread_t cp_thread;
 	int cp_started;
 	pthread_cond_t cp_work;         /* under lock: cp_due or stop */
 	int cp_due;
+	int wal_frames;                 /* writer only: frames in the WAL */
+	int cp_mark;                    /* writer only: wal_frames at the last wake */
 };
 
 static void
@@ -319,15 +325,20 @@ writer_main(void *arg)
 			j->done_fn(j->result, j->done_arg);
 			free(j);
 		}
+		/* After the callbacks: nobody waits for this one.  Busy
+		 * when the thread is at it; then after the next batch. */
+		if (s->wal_frames >= WAL_MAX_FRAMES)
+			(void)sqlite3_wal_checkpoint_v2(s->writer.db, NULL,
+			    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		pthread_mutex_lock(&s->lock);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
 }
 
-/* The writer committed and the WAL holds frames pages: past the
- * threshold, wake the checkpointer (registering this hook turns
- * SQLite's own auto-checkpoint off). */
+/* The writer committed and the WAL holds frames pages: every
+ * CHECKPOINT_FRAMES new ones, wake the checkpointer (registering this
+ * hook turns SQLite's own auto-checkpoint off). */
 static int
 wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
@@ -335,12 +346,14 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 
 	(void)db;
 	(void)name;
-	if (frames >= CHECKPOINT_FRAMES) {
+	if (frames < s->wal_frames)
+		s->cp_mark = 0;         /* the WAL started over */
+	s->wal_frames = frames;
+	if (frames - s->cp_mark >= CHECKPOINT_FRAMES) {
+		s->cp_mark = frames;
 		pthread_mutex_lock(&s->lock);
-		if (!s->cp_due) {
-			s->cp_due = 1;
-			pthread_cond_signal(&s->cp_work);
-		}
+		s->cp_due = 1;
+		pthread_cond_signal(&s->cp_work);
 		pthread_mutex_unlock(&s->lock);
 	}
 	return SQLITE_OK;
