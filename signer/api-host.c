@@ -386,7 +386,7 @@ directory(struct pgl_request *rq, const char *only)
 	struct json_object_iterator it, end;
 	struct pgl_host host;
 	struct dir_ctx dc;
-	json_object *o = NULL, *garr;
+	json_object *o = NULL, *garr, *range;
 	const char *text, *inm;
 	unsigned char md[32];
 	unsigned mdlen = sizeof(md);
@@ -436,6 +436,11 @@ directory(struct pgl_request *rq, const char *only)
 	json_object_put(dc.groups);
 	(void)pgl_store_revocation_version(svc->store, &krlv);
 	json_object_object_add(o, "host", json_object_new_string(host.name));
+	/* The host's cache accepts ids in this range only. */
+	range = json_object_new_array();
+	json_object_array_add(range, json_object_new_int64(svc->config->uid_min));
+	json_object_array_add(range, json_object_new_int64(svc->config->uid_max));
+	json_object_object_add(o, "uid_range", range);
 	json_object_object_add(o, "users", dc.users);
 	json_object_object_add(o, "groups", garr);
 	json_object_object_add(o, "user_ca", ca_array(svc->user_ca_line));

@@ -4,7 +4,7 @@
 set -u
 build=$1 seconds=$2
 here=$(cd "$(dirname "$0")" && pwd)
-targets=(fuzz-pubkey fuzz-privkey fuzz-username fuzz-cache fuzz-client-response fuzz-authinfo)
+targets=(fuzz-pubkey fuzz-privkey fuzz-username fuzz-cache fuzz-client-response fuzz-authinfo fuzz-directory)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
