@@ -8,6 +8,7 @@
 #
 #   PGL_SIGNER     pgl-signer        PGL_HOST   pgl-host
 #   PGL_DUMPCACHE  test/host/dumpcache  PGL_DIST  the dist/ directory
+#   PH_WRAP        optional: run pgl-host under it (e.g. "valgrind -q")
 
 . "$(dirname "$0")/../service/lib.sh"
 svc_enter_namespace "$0" "$@"
@@ -333,6 +334,99 @@ new_to_s=$(epoch_of "$new_to")
 	[ "$(cert_field "$CERT" Serial)" != "$old_serial" ] &&
 	[ -n "$new_to_s" ] && [ "$new_to_s" -gt $(( $(date +%s) + 29 * 86400 )) ]
 ok_if $? "a host certificate with less than 1/3 of its validity left is renewed on sync" "$(ph_desc)" "$(ssh-keygen -L -f "$CERT")"
+
+# ================================================================ bad answers
+
+# A fake signer (python3, HTTPS with its own pinned key) serves broken
+# directories and KRLs: each is refused and the last good state stays.
+mkdir -p fake
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+	-subj /CN=fake -keyout fake/key.pem -out fake/cert.pem >/dev/null 2>&1
+FAKE_PIN=sha256//$(openssl x509 -in fake/cert.pem -pubkey -noout |
+	openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
+"$PY" - fake <<'PYEOF' >fake/port 2>fake/log &
+import http.server, os, ssl, sys
+d = sys.argv[1]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        p = os.path.join(d, "srv" + self.path.replace("/", "_"))
+        if os.path.exists(p):
+            body = open(p, "rb").read()
+            self.send_response(200)
+        else:
+            body = b'{"error": "no such thing"}'
+            self.send_response(404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    do_POST = do_GET
+    def log_message(self, *a):
+        pass
+srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(os.path.join(d, "cert.pem"), os.path.join(d, "key.pem"))
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print(srv.server_address[1], flush=True)
+srv.serve_forever()
+PYEOF
+FAKE_PID=$!
+for _ in $(seq 50); do [ -s fake/port ] && break; sleep 0.1; done
+sed -e "s#^signer = .*#signer = \"https://127.0.0.1:$(cat fake/port)\";#" \
+	-e "s#^pin = .*#pin = \"$FAKE_PIN\";#" "$R/etc/pgl/host.conf" >"$R/etc/pgl/fake.conf"
+UCA=$(cat "$D/user_ca.pub")
+fake_dir() {
+	printf '{"host":"%s","uid_range":[100000,199999],"users":[%s],"groups":[],"user_ca":["%s"],"krl_version":1}' \
+		"$1" "$2" "$UCA" >fake/srv_v1_host_directory
+}
+fake_user() {
+	printf '{"name":"%s","uid":%s,"gid":%s,"home":"/home/%s","shell":"/bin/sh","principals":["%s@vm-01"],"sudo":"none","groups":[]}' \
+		"$1" "$2" "$2" "$1" "$1"
+}
+printf 'SSHKRL\n\0\0\0\0\2garbage' >fake/srv_v1_krl
+good=$(sum_of "$R/var/lib/pgl/cache") krl0=$(sum_of "$R/etc/ssh/pgl_revoked.krl")
+bad_ok=0
+bad_case() {
+	ph -c /etc/pgl/fake.conf sync
+	if [ "$RC" -eq 0 ] || ! grep -q "directory: .*$1.*kept the last good cache" "$WORK/ph.err" ||
+		[ "$(sum_of "$R/var/lib/pgl/cache")" != "$good" ]; then
+		bad_ok=1
+		diag "case '$1':" "$(ph_desc)"
+	fi
+}
+echo 'not json' >fake/srv_v1_host_directory
+bad_case 'not a JSON document'
+fake_dir vm-02 "$(fake_user zed 100050)"
+bad_case 'for host vm-02'
+fake_dir vm-01 "$(fake_user zed 99)"
+bad_case 'outside the range'
+fake_dir vm-01 "$(fake_user zed 100050),$(fake_user carl 0)"
+bad_case 'outside the range'
+fake_dir vm-01 "$(fake_user Zed 100050)"
+bad_case 'not a valid user name'
+fake_dir vm-01 "$(fake_user zed 100050),$(fake_user zed 100051)"
+bad_case 'appears twice'
+fake_dir vm-01 "$(fake_user zed 100050 | sed 's#"/home/zed"#"home/zed"#')"
+bad_case 'absolute paths'
+fake_dir vm-01 "$(fake_user zed 100050 | sed 's#"groups":\[\]#"groups":["nogroup1"]#')"
+bad_case 'not in the directory'
+fake_dir vm-01 "$(fake_user zed 100050 | sed 's#"sudo":"none"#"sudo":["rm"]#')"
+bad_case 'absolute paths'
+ok_if $bad_ok "invalid directories (not JSON, other host, uid out of range or 0, bad name, duplicate, relative home, unknown group, relative sudo command) are refused; the cache stays"
+grep -q 'krl: GET /v1/krl: not an OpenSSH KRL; kept the old one' "$WORK/ph.err" &&
+	[ "$(sum_of "$R/etc/ssh/pgl_revoked.krl")" = "$krl0" ]
+ok_if $? "a response that is not a KRL is refused; the KRL stays" "$(ph_desc)"
+fake_dir vm-01 "$(fake_user zed 100050),$(fake_user root 100051)"
+ph -c /etc/pgl/fake.conf sync
+"$DUMP" "$R/var/lib/pgl/cache" >dumpf 2>&1
+grep -q '^user zed 100050 ' dumpf && ! grep -q '^user root' dumpf &&
+	grep -q 'colliding with local accounts left out' "$WORK/ph.out"
+ok_if $? "a directory entry named like a local account (root) is left out, the others installed" "$(ph_desc)" "$(cat dumpf)"
+kill "$FAKE_PID" 2>/dev/null
+wait "$FAKE_PID" 2>/dev/null
+ph sync
+"$DUMP" "$R/var/lib/pgl/cache" >dumpr 2>&1
+[ "$RC" -eq 0 ] && grep -q '^user bob ' dumpr && ! grep -q '^user zed ' dumpr
+ok_if $? "the next sync from the real signer fetches the whole directory again" "$(ph_desc)"
 
 # ================================================================ resolve
 
