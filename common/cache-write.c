@@ -26,7 +26,8 @@ struct user {
 	size_t nprincipals;
 	char **groups;
 	size_t ngroups;
-	uint32_t *gids;                 /* groups, resolved at encode */
+	uint32_t *gids;                 /* supplementary, resolved at encode */
+	size_t ngids;
 	enum pgl_cache_sudo sudo;
 	char **sudo_commands;
 	size_t nsudo_commands;
@@ -524,6 +525,22 @@ add_member(struct group *g, const char *name)
 }
 
 static int
+add_gid(struct user *u, uint32_t gid)
+{
+	uint32_t *t;
+	size_t i;
+
+	for (i = 0; i < u->ngids; i++)
+		if (u->gids[i] == gid)
+			return 0;
+	if ((t = realloc(u->gids, (u->ngids + 1) * sizeof(*t))) == NULL)
+		return PGL_E_NOMEM;
+	u->gids = t;
+	u->gids[u->ngids++] = gid;
+	return 0;
+}
+
+static int
 build_set(struct pgl_cache_builder *b, struct set *s)
 {
 	size_t i, j, n;
@@ -616,24 +633,32 @@ build_set(struct pgl_cache_builder *b, struct set *s)
 				    "member %s is not a user of this cache",
 				    s->groups[i].name, s->groups[i].members[j]);
 	for (i = 0; i < b->nusers; i++) {
+		free(b->users[i].gids);
+		b->users[i].gids = NULL;
+		b->users[i].ngids = 0;
+	}
+	for (i = 0; i < b->nusers; i++) {
 		struct user *u = &b->users[i];
 
-		free(u->gids);
-		u->gids = NULL;
-		if (u->ngroups > 0 && (u->gids = calloc(u->ngroups,
-		    sizeof(*u->gids))) == NULL)
-			return fail(b, PGL_E_NOMEM, "out of memory");
 		for (j = 0; j < u->ngroups; j++) {
 			if ((k = find_name(s->group_names, s->ngroups,
 			    u->groups[j])) == NULL)
 				return fail(b, PGL_E_INVALID_ARG, "user %s: "
 				    "group %s is not in the cache", u->name,
 				    u->groups[j]);
-			u->gids[j] = s->groups[k->index].gid;
-			if ((r = add_member(&s->groups[k->index], u->name)) != 0)
+			if ((r = add_gid(u, s->groups[k->index].gid)) != 0 ||
+			    (r = add_member(&s->groups[k->index], u->name)) != 0)
 				return fail(b, r, "out of memory");
 		}
 	}
+	for (i = 0; i < b->ngroups; i++)
+		for (j = 0; j < s->groups[i].nexplicit; j++) {
+			k = find_name(s->user_names, b->nusers,
+			    s->groups[i].members[j]);
+			if ((r = add_gid(&b->users[k->index],
+			    s->groups[i].gid)) != 0)
+				return fail(b, r, "out of memory");
+		}
 	if ((r = check_local(b, s, b->local_passwd, 0)) != 0 ||
 	    (r = check_local(b, s, b->local_group, 1)) != 0)
 		return r;
@@ -725,7 +750,7 @@ encode_users(struct pgl_cache_builder *b, const struct set *s,
 		const struct user *u = &b->users[i];
 
 		nrefs += (u->nprincipals + u->nsudo_commands) * CF_REF_SIZE +
-		    u->ngroups * 4;
+		    u->ngids * 4;
 		npool += strlen(u->name) + strlen(u->gecos) + strlen(u->home) +
 		    strlen(u->shell) + 4 +
 		    list_len(u->principals, u->nprincipals) +
@@ -781,10 +806,10 @@ encode_users(struct pgl_cache_builder *b, const struct set *s,
 		put_str_list(&o, r + CF_U_PRINCIPALS, u->principals,
 		    u->nprincipals);
 		cf_put32(r + CF_U_GIDS, (uint32_t)o.refs);
-		cf_put32(r + CF_U_GIDS + 4, (uint32_t)u->ngroups);
-		for (j = 0; j < u->ngroups; j++)
+		cf_put32(r + CF_U_GIDS + 4, (uint32_t)u->ngids);
+		for (j = 0; j < u->ngids; j++)
 			cf_put32(o.p + o.refs + j * 4, u->gids[j]);
-		o.refs += u->ngroups * 4;
+		o.refs += u->ngids * 4;
 		cf_put32(r + CF_U_SUDO, u->sudo);
 		put_str_list(&o, r + CF_U_SUDO_CMDS, u->sudo_commands,
 		    u->nsudo_commands);

@@ -134,8 +134,10 @@ test_roundtrip(void)
 	    str_is(u.name, "bob") && str_is(u.gecos, "") &&
 	    u.expire == 2000000000 && u.sudo == PGL_CACHE_SUDO_COMMANDS &&
 	    span_is(&c, u.sudo_commands, bob_cmds, 2) &&
-	    span_is(&c, u.principals, bob_pr, 2) && u.gids.n == 0,
-	    "bob by uid: empty gecos, expiry, command grant, 2 principals");
+	    span_is(&c, u.principals, bob_pr, 2) && u.gids.n == 1 &&
+	    pgl_cache_u32_at(&c, u.gids, 0, &gid0) == 0 && gid0 == 100003,
+	    "bob by uid: empty gecos, expiry, command grant, 2 principals, "
+	    "ops's gid from its member list");
 	tap_ok(pgl_cache_user_expired(&u, 1999999999) == 0 &&
 	    pgl_cache_user_expired(&u, 2000000000) == 1,
 	    "expired exactly at the expiry time");
