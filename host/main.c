@@ -30,6 +30,10 @@ main(int argc, char **argv)
 	int i, rc;
 
 	umask(022);
+	/* Before anything can look a user up: pgl-host's own lookups must
+	 * never ask the resolver (docs/resolver.md, recursion guard). */
+	if (setenv("PGL_NSS_NO_RESOLVE", "1", 1) != 0)
+		return 1;
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
 			conf = argv[++i];

@@ -475,10 +475,8 @@ cmd_resolve(struct host_config *c, int argc, char **argv)
 			return 2;
 		}
 	}
-	/* Our own lookups (getpwnam in libraries) must never come back
-	 * to us through the NSS module. */
-	if (setenv("PGL_NSS_NO_RESOLVE", "1", 1) != 0)
-		return 1;
+	/* main() has set PGL_NSS_NO_RESOLVE: our own lookups never come
+	 * back to us through the NSS module. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, NULL);

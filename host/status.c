@@ -331,8 +331,10 @@ cmd_status(struct host_config *c, int argc, char **argv)
 	else
 		check(&ck, strcmp(ss.result, "ok") == 0 &&
 		    now - ss.success < (int64_t)c->max_stale,
-		    "sync: last attempt %s, last success %s ago", ss.result,
-		    now - ss.success < 120 ? "moments" : "a while");
+		    "sync: last attempt %s, last success %lld s ago%s",
+		    ss.result, (long long)(now - ss.success),
+		    now - ss.success < (int64_t)c->max_stale ? "" :
+		    " (longer than max_stale: cached users have expired)");
 	if (r == 0)
 		check(&ck, (uint64_t)now < ci.valid_before &&
 		    ci.type == CERT_TYPE_HOST,
