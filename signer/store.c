@@ -765,12 +765,25 @@ pgl_store_record_cert_async(struct pgl_store *s,
 	return 0;
 }
 
+/* SHA-256 fetched once: EVP_sha256() makes EVP_Digest look the
+ * algorithm up in the provider store on every call. */
+static EVP_MD *sha256;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+sha256_fetch(void)
+{
+	sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 static void
 token_hash(const char *token, uint8_t out[32])
 {
 	unsigned len = 32;
 
-	EVP_Digest(token, strlen(token), out, &len, EVP_sha256(), NULL);
+	(void)pthread_once(&sha256_once, sha256_fetch);
+	EVP_Digest(token, strlen(token), out, &len,
+	    sha256 != NULL ? sha256 : EVP_sha256(), NULL);
 }
 
 struct token_job {
