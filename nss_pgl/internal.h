@@ -12,10 +12,12 @@
 
 /* The lookup mapping, shared by all getXXnam/getXXid calls of the
  * process.  nss_pgl_cache() is called under nss_pgl_lock() and refreshes
- * it first (one stat; a remap when pgl-host renamed a new file in). */
+ * it first once per clock tick (one stat; a remap when pgl-host renamed
+ * a new file in); nss_pgl_cache_recheck() makes the next call check. */
 void nss_pgl_lock(void);
 void nss_pgl_unlock(void);
 enum nss_status nss_pgl_cache(const struct pgl_cache **c, int *errnop);
+void nss_pgl_cache_recheck(void);
 
 /* An enumeration (setXXent .. endXXent): its own lock and mappings, held
  * until endXXent so a cache replaced meanwhile does not tear it.  users

@@ -82,8 +82,10 @@ _nss_pgl_getpwnam_r(const char *name, struct passwd *pw, char *buf,
 	/* A miss (or no cache yet) for a valid name: the resolver may
 	 * fetch it; then the cache is read again.  Never on ERANGE. */
 	if ((st == NSS_STATUS_NOTFOUND || st == NSS_STATUS_UNAVAIL) &&
-	    nss_pgl_ask(name) == 0)
+	    nss_pgl_ask(name) == 0) {
+		nss_pgl_cache_recheck();
 		st = lookup_user(name, 0, pw, buf, len, errnop);
+	}
 	return st;
 }
 

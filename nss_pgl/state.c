@@ -96,12 +96,42 @@ map_status(int r, int *errnop)
 	return nss_pgl_status(r, errnop);
 }
 
+/* One stat() costs about 1 us on a VM, more than the lookup itself.  The
+ * file is checked again only once the coarse clock (a vDSO read, one
+ * tick = 1-4 ms) has moved, and always after the resolver answered: a
+ * process already holding the map sees a replaced cache one tick late at
+ * most.  Authorization never depends on it: principals and pam_pgl read
+ * the cache afresh. */
+static struct timespec checked;
+
+static int
+same_tick(void)
+{
+	struct timespec now;
+
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &now) != 0)
+		return 0;
+	if (lookup.base != NULL && now.tv_sec == checked.tv_sec &&
+	    now.tv_nsec == checked.tv_nsec)
+		return 1;
+	checked = now;
+	return 0;
+}
+
+void
+nss_pgl_cache_recheck(void)
+{
+	nss_pgl_lock();
+	memset(&checked, 0, sizeof(checked));
+	nss_pgl_unlock();
+}
+
 enum nss_status
 nss_pgl_cache(const struct pgl_cache **c, int *errnop)
 {
 	int r;
 
-	if ((r = pgl_cache_refresh(&lookup, PGL_CACHE_PATH,
+	if (!same_tick() && (r = pgl_cache_refresh(&lookup, PGL_CACHE_PATH,
 	    PGL_CACHE_USERS)) != 0)
 		return map_status(r, errnop);
 	*c = &lookup;
