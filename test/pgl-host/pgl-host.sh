@@ -296,6 +296,16 @@ wait "$p1" "$p2"
 [ "$(cat "$WORK/p1.rc")" = 0 ] && [ "$(cat "$WORK/p2.rc")" = 0 ]
 ok_if $? "two concurrent syncs both succeed, one after the other (sync.lock)" "$(cat "$WORK/p1.out" "$WORK/p2.out")"
 
+# A 304 still pushes expiries out once a quarter of max_stale has gone
+# (here: max_stale raised, so the entries are "old").
+sed -i 's/^max_stale = .*/max_stale = 200000;/' "$R/etc/pgl/host.conf"
+ph sync
+exp2=$("$DUMP" "$R/var/lib/pgl/cache" | awk '$1 == "user" && $2 == "bob" {print $5}')
+[ "$RC" -eq 0 ] && grep -q 'unchanged (304), entry expiry refreshed' "$WORK/ph.out" &&
+	[ "$exp2" -ge $(( $(date +%s) + 200000 - 120 )) ]
+ok_if $? "an unchanged directory (304) refreshes entry expiry when due" "$(ph_desc)" "expire=$exp2"
+sed -i 's/^max_stale = .*/max_stale = 86400;/' "$R/etc/pgl/host.conf"
+
 # Drop-ins as pam_pgl writes them; a policy change takes alice away.
 printf 'alice ALL=(ALL:ALL) ALL\n' >"$R/etc/sudoers.d/pgl-alice"
 printf 'bob ALL=(root) /usr/bin/systemctl\n' >"$R/etc/sudoers.d/pgl-bob"
