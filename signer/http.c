@@ -356,9 +356,10 @@ accept_main(void *arg)
 			break;
 		}
 		if (fd == -1) {
-			/* Out of descriptors or memory: wait, do not spin. */
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM)
+			/* Out of descriptors or memory, or worse: wait, do not
+			 * spin.  A connection reset before accept is no error. */
+			if (errno != EINTR && errno != ECONNABORTED &&
+			    errno != EAGAIN)
 				usleep(10000);
 			continue;
 		}
