@@ -432,6 +432,17 @@ result $? "pgl-host sync (the unit's ExecStart)" || diag_file "$WORK/sync.log"
 pgl-host status >"$WORK/status.log" 2>&1
 result $? "pgl-host status: every check passes on the packaged host" || diag_file "$WORK/status.log"
 
+# Installing the same packages again runs the maintainer scripts as an
+# upgrade does: nothing configured may change or be added twice.
+snapshot >"$WORK/mid"
+md5sum /etc/pgl/host.conf /var/lib/pgl/credential >"$WORK/host-md5" 2>&1
+DEBIAN_FRONTEND=noninteractive dpkg -i "${DEBS[@]}" >"$WORK/dpkg-i2.log" 2>&1 &&
+	snapshot | cmp -s "$WORK/mid" - &&
+	md5sum -c --quiet "$WORK/host-md5" >/dev/null 2>&1 &&
+	[ "$(grep -o ' pgl\b' /etc/nsswitch.conf | wc -l)" = 3 ]
+result $? "dpkg -i again (as an upgrade): nsswitch.conf, PAM, sshd, host state unchanged" ||
+	{ diag_file "$WORK/dpkg-i2.log"; diag "$(snapshot | diff -u "$WORK/mid" - | head -n 30)"; }
+
 # ---- 4. purge ----
 
 stop_all
