@@ -78,9 +78,10 @@ not_ok() {
 	echo "not ok $T_N - $*" >>"$T_BUF"
 }
 
-# result STATUS DESC: 0 -> ok, else not ok
+# result STATUS DESC: 0 -> ok, else not ok; returns STATUS != 0, so that
+# "result $? DESC || diag ..." shows diagnostics for a failure only.
 result() {
-	if [ "$1" -eq 0 ]; then ok "$2"; else not_ok "$2"; fi
+	if [ "$1" -eq 0 ]; then ok "$2"; else not_ok "$2"; return 1; fi
 }
 
 tap_done() {

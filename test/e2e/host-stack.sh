@@ -78,7 +78,7 @@ hs_start() {
 	chmod 0755 /run/pgl-hosts "$d"
 	HS_DIR[$n]=$d
 	ma=$(hs_multiarch) || { diag "no multiarch triplet"; return 1; }
-	unshare -m --propagation private sleep infinity &
+	unshare -m --propagation private sleep infinity </dev/null >/dev/null 2>&1 &
 	HS_NS[$n]=$!
 	for ((i = 0; i < 100; i++)); do
 		[ "$(readlink "/proc/${HS_NS[$n]}/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] && break
@@ -106,10 +106,14 @@ hs_start() {
 	: >"$d/sshd.log"
 	hs "$n" /usr/sbin/sshd -t >"$d/sshd-t.log" 2>&1 ||
 		{ diag "host $n: sshd -t"; diag_file "$d/sshd-t.log"; return 1; }
-	hs "$n" /usr/sbin/sshd -D -E "$d/sshd.log" </dev/null &
+	# nsenter execs its command, so $! is the daemon itself (a function
+	# in the background would be a subshell that kill does not reach);
+	# no daemon keeps the caller's stdout open.
+	nsenter -t "${HS_NS[$n]}" -m -- /usr/sbin/sshd -D -E "$d/sshd.log" \
+		</dev/null >/dev/null 2>&1 &
 	HS_SSHD[$n]=$!
-	hs "$n" "$PGL_HOST" resolve --listen /run/pgl/resolve.sock \
-		</dev/null >"$d/resolve.log" 2>&1 &
+	nsenter -t "${HS_NS[$n]}" -m -- "$PGL_HOST" resolve --listen \
+		/run/pgl/resolve.sock </dev/null >"$d/resolve.log" 2>&1 &
 	HS_RESOLVER[$n]=$!
 	for ((i = 0; i < 200; i++)); do
 		grep -q 'Server listening on' "$d/sshd.log" &&
