@@ -76,21 +76,23 @@ config_and_name(int argc, char **argv, const char *usage, const char **config)
 	return argv[optind];
 }
 
-/* pgl-signer token add -c CONFIG IDENTITY */
+/* pgl-signer token add|revoke -c CONFIG IDENTITY */
 int
 cmd_token(int argc, char **argv)
 {
-	static const char usage[] = "token add -c CONFIG IDENTITY";
+	static const char usage[] = "token add|revoke -c CONFIG IDENTITY";
 	const char *config;
 	struct pgl_signer_config *cfg = NULL;
 	struct pgl_store *store = NULL;
 	char *token = NULL, *identity;
-	int r, ret = 1;
+	int r, ret = 1, revoke;
 
-	if (argc < 2 || strcmp(argv[1], "add") != 0) {
+	if (argc < 2 || (strcmp(argv[1], "add") != 0 &&
+	    strcmp(argv[1], "revoke") != 0)) {
 		cli_error("token", "usage: %s", usage);
 		return 2;
 	}
+	revoke = strcmp(argv[1], "revoke") == 0;
 	if ((identity = config_and_name(argc, argv, usage, &config)) == NULL)
 		return 2;
 	if (!valid_identity(identity)) {
@@ -102,6 +104,17 @@ cmd_token(int argc, char **argv)
 	lowercase(identity);
 	if (open_state(config, &cfg, &store) != 0)
 		return 1;
+	if (revoke) {
+		if ((r = pgl_store_token_revoke(store, identity)) != 0) {
+			cli_error(identity, "%s", r == PGL_E_NOT_FOUND ?
+			    "has no token to revoke" : pgl_strerror(r));
+			goto out;
+		}
+		fprintf(stderr, "revoked every API token of %s (a running "
+		    "signer refuses them within 10 seconds)\n", identity);
+		ret = 0;
+		goto out;
+	}
 	if ((r = pgl_store_token_add(store, identity, &token)) != 0) {
 		cli_error("token", "%s", pgl_strerror(r));
 		goto out;

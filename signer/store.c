@@ -75,6 +75,7 @@ enum stmt_id {
 	ST_HOST_ENROLL,
 	ST_HOST_GET,
 	ST_HOST_REVOKE,
+	ST_TOKEN_REVOKE,
 	ST_GROUP_GET,
 	ST_GROUP_ADD,
 	ST_COUNT,
@@ -107,6 +108,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "FROM hosts WHERE credential = ?",
 	[ST_HOST_REVOKE] = "UPDATE hosts SET revoked = 1, credential = NULL "
 	    "WHERE name = ?",
+	[ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked = 1 WHERE identity = ? "
+	    "AND revoked = 0",
 	[ST_GROUP_GET] = "SELECT gid FROM groups WHERE name = ?",
 	[ST_GROUP_ADD] = "INSERT INTO groups VALUES (?, ?)",
 };
@@ -1248,6 +1251,27 @@ int
 pgl_store_host_revoke(struct pgl_store *s, const char *name)
 {
 	return submit(s, host_revoke, (void *)name);
+}
+
+static int
+token_revoke(struct pgl_store *s, struct conn *c, void *arg)
+{
+	sqlite3_stmt *q;
+	int r;
+
+	(void)s;
+	if ((q = stmt(c, ST_TOKEN_REVOKE)) == NULL)
+		return PGL_E_STORE;
+	sqlite3_bind_text(q, 1, arg, -1, SQLITE_STATIC);
+	if ((r = step_done(q)) != 0)
+		return r;
+	return sqlite3_changes(c->db) > 0 ? 0 : PGL_E_NOT_FOUND;
+}
+
+int
+pgl_store_token_revoke(struct pgl_store *s, const char *identity)
+{
+	return submit(s, token_revoke, (void *)identity);
 }
 
 struct group_job {

@@ -65,6 +65,9 @@ int pgl_store_record_cert_async(struct pgl_store *s,
 /* API tokens: a new random token (printed once, stored hashed). */
 int pgl_store_token_add(struct pgl_store *s, const char *identity,
     char **token);
+/* Revokes every token of identity; PGL_E_NOT_FOUND if it had none.  A
+ * running signer notices within its token cache's lifetime (10 s). */
+int pgl_store_token_revoke(struct pgl_store *s, const char *identity);
 /* The identity a token belongs to; PGL_E_NOT_FOUND if none. */
 int pgl_store_token_check(struct pgl_store *s, const char *token,
     char *identity, size_t len);

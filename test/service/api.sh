@@ -125,6 +125,14 @@ ok_if $tok_ok "token add prints one pgl_... token per identity"
 run_signer token add -c "$SVC_CONF" -- 'jöhn@example.com'
 [ "$RC" -ne 0 ] && [ ! -s "$WORK/.out" ]
 ok_if $? "token add refuses a non-ASCII identity (a policy cannot name it)"
+run_signer token add -c "$SVC_CONF" -- gone@example.com
+TOK_GONE=$(cat "$WORK/.out")
+run_signer token revoke -c "$SVC_CONF" -- Gone@Example.com
+r1=$RC
+run_signer token revoke -c "$SVC_CONF" -- gone@example.com
+[ "$r1" -eq 0 ] && [ "$RC" -eq 1 ] && grep -q "has no token to revoke" "$WORK/.err"
+ok_if $? "token revoke revokes an identity's tokens (any case); again: nothing to revoke" \
+	"$(cat "$WORK/.err")"
 
 run_signer host add -c "$SVC_CONF" vm-01
 ET1=$(cat "$WORK/.out")
@@ -278,6 +286,8 @@ sign "${TOK[disabled@example.com]}" alice.pub vm-01
 expect 403 "a disabled user"
 sign "pgl_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" alice.pub vm-01
 expect 401 "a wrong token"
+sign "$TOK_GONE" alice.pub vm-01
+expect 401 "a revoked token"
 sign "${TOK[alice@example.com]}x" alice.pub vm-01
 expect 401 "a valid token with a byte appended"
 api POST /v1/certs/user --data-binary "{\"public_key\": \"$(cat alice.pub)\", \"resource\": \"vm-01\"}"
