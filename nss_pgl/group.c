@@ -97,14 +97,7 @@ _nss_pgl_getgrgid_r(gid_t gid, struct group *gr, char *buf, size_t len,
 enum nss_status
 _nss_pgl_setgrent(int stayopen)
 {
-	struct nss_pgl_ent *e = &nss_pgl_grent;
-	enum nss_status st;
-	int err;
-
-	pthread_mutex_lock(&e->lock);
-	st = nss_pgl_ent_open(e, PGL_CACHE_USERS, &err);
-	pthread_mutex_unlock(&e->lock);
-	return st;
+	return nss_pgl_ent_set(&nss_pgl_grent, PGL_CACHE_USERS);
 }
 
 enum nss_status
@@ -142,10 +135,5 @@ _nss_pgl_getgrent_r(struct group *gr, char *buf, size_t len, int *errnop)
 enum nss_status
 _nss_pgl_endgrent(void)
 {
-	struct nss_pgl_ent *e = &nss_pgl_grent;
-
-	pthread_mutex_lock(&e->lock);
-	nss_pgl_ent_close(e);
-	pthread_mutex_unlock(&e->lock);
-	return NSS_STATUS_SUCCESS;
+	return nss_pgl_ent_end(&nss_pgl_grent);
 }

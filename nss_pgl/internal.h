@@ -37,6 +37,10 @@ extern struct nss_pgl_ent nss_pgl_pwent, nss_pgl_grent, nss_pgl_spent;
 enum nss_status nss_pgl_ent_open(struct nss_pgl_ent *e,
     enum pgl_cache_kind kind, int *errnop);
 void nss_pgl_ent_close(struct nss_pgl_ent *e);
+/* setXXent and endXXent: open or close under the enumeration's lock. */
+enum nss_status nss_pgl_ent_set(struct nss_pgl_ent *e,
+    enum pgl_cache_kind kind);
+enum nss_status nss_pgl_ent_end(struct nss_pgl_ent *e);
 
 /* The rules an entry must pass to be answered at all. */
 int nss_pgl_user_ok(const struct pgl_cache *c, const struct pgl_cache_user *u,

@@ -100,14 +100,7 @@ _nss_pgl_getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t len,
 enum nss_status
 _nss_pgl_setpwent(int stayopen)
 {
-	struct nss_pgl_ent *e = &nss_pgl_pwent;
-	enum nss_status st;
-	int err;
-
-	pthread_mutex_lock(&e->lock);
-	st = nss_pgl_ent_open(e, PGL_CACHE_USERS, &err);
-	pthread_mutex_unlock(&e->lock);
-	return st;
+	return nss_pgl_ent_set(&nss_pgl_pwent, PGL_CACHE_USERS);
 }
 
 enum nss_status
@@ -144,12 +137,7 @@ _nss_pgl_getpwent_r(struct passwd *pw, char *buf, size_t len, int *errnop)
 enum nss_status
 _nss_pgl_endpwent(void)
 {
-	struct nss_pgl_ent *e = &nss_pgl_pwent;
-
-	pthread_mutex_lock(&e->lock);
-	nss_pgl_ent_close(e);
-	pthread_mutex_unlock(&e->lock);
-	return NSS_STATUS_SUCCESS;
+	return nss_pgl_ent_end(&nss_pgl_pwent);
 }
 
 /* Room for one more gid: doubles the array, never past limit (> 0).

@@ -87,14 +87,7 @@ _nss_pgl_getspnam_r(const char *name, struct spwd *sp, char *buf,
 enum nss_status
 _nss_pgl_setspent(int stayopen)
 {
-	struct nss_pgl_ent *e = &nss_pgl_spent;
-	enum nss_status st;
-	int err;
-
-	pthread_mutex_lock(&e->lock);
-	st = nss_pgl_ent_open(e, PGL_CACHE_SHADOW, &err);
-	pthread_mutex_unlock(&e->lock);
-	return st;
+	return nss_pgl_ent_set(&nss_pgl_spent, PGL_CACHE_SHADOW);
 }
 
 enum nss_status
@@ -129,10 +122,5 @@ _nss_pgl_getspent_r(struct spwd *sp, char *buf, size_t len, int *errnop)
 enum nss_status
 _nss_pgl_endspent(void)
 {
-	struct nss_pgl_ent *e = &nss_pgl_spent;
-
-	pthread_mutex_lock(&e->lock);
-	nss_pgl_ent_close(e);
-	pthread_mutex_unlock(&e->lock);
-	return NSS_STATUS_SUCCESS;
+	return nss_pgl_ent_end(&nss_pgl_spent);
 }

@@ -156,6 +156,27 @@ nss_pgl_ent_open(struct nss_pgl_ent *e, enum pgl_cache_kind kind, int *errnop)
 	return NSS_STATUS_SUCCESS;
 }
 
+enum nss_status
+nss_pgl_ent_set(struct nss_pgl_ent *e, enum pgl_cache_kind kind)
+{
+	enum nss_status st;
+	int err;
+
+	pthread_mutex_lock(&e->lock);
+	st = nss_pgl_ent_open(e, kind, &err);
+	pthread_mutex_unlock(&e->lock);
+	return st;
+}
+
+enum nss_status
+nss_pgl_ent_end(struct nss_pgl_ent *e)
+{
+	pthread_mutex_lock(&e->lock);
+	nss_pgl_ent_close(e);
+	pthread_mutex_unlock(&e->lock);
+	return NSS_STATUS_SUCCESS;
+}
+
 void
 nss_pgl_ent_close(struct nss_pgl_ent *e)
 {
