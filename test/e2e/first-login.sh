@@ -38,11 +38,6 @@ keep() {
 trap 'keep; hs_stop_all; svc_kill; tap_cleanup' EXIT
 trap 'keep; hs_stop_all; svc_kill; tap_abort' INT TERM HUP
 
-# res STATUS DESC: a TAP result that also returns STATUS, for "|| diag".
-res() {
-	result "$1" "$2"
-	return "$1"
-}
 
 # This namespace's own /run (sshd's privsep dir, the hosts' work dirs:
 # root-owned 0755, as sshd's StrictModes wants) and /var/log; root's home
@@ -86,16 +81,16 @@ echo "@cert-authority * $(cat "$SVC_DIR/host_ca.pub")" >"$CW/known_hosts"
 # ---- two hosts ----
 
 hs_start vm-01 2201
-res $? "vm-01 enrolled with a one-time token, sshd and the resolver up"
+result $? "vm-01 enrolled with a one-time token, sshd and the resolver up"
 hs_start vm-02 2202
-res $? "vm-02 enrolled, sshd and the resolver up"
+result $? "vm-02 enrolled, sshd and the resolver up"
 hs vm-01 grep -Eq '^passwd:.* pgl' /etc/nsswitch.conf &&
 	hs vm-01 grep -q pam_pgl /etc/pam.d/common-account &&
 	hs vm-01 grep -q pam_pgl /etc/pam.d/common-session
-res $? "enroll --configure added pgl to nsswitch.conf and the PAM stack"
+result $? "enroll --configure added pgl to nsswitch.conf and the PAM stack"
 # carol is a local account on vm-01 only (an existing user of that host).
 hs vm-01 useradd -M -u 4001 -s /bin/sh carol
-res $? "a local account carol exists on vm-01"
+result $? "a local account carol exists on vm-01"
 
 # ---- helpers ----
 
@@ -136,104 +131,104 @@ diag_login() {
 # ---- first login: nothing synced, the resolver fetches the user ----
 
 cert alice@example.com vm-01 alice
-res $? "alice gets a certificate for vm-01 (username $CERT_USER)"
+result $? "alice gets a certificate for vm-01 (username $CERT_USER)"
 A=$CERT_USER
 hs vm-01 test ! -e /var/lib/pgl/cache
-res $? "vm-01 has no cache yet (nothing synced)"
+result $? "vm-01 has no cache yet (nothing synced)"
 login alice "$A" 2201 'id -un; id -u; id -gn; id -Gn; echo "$HOME"'
 [ "$SSH_RC" -eq 0 ] && [ "$(sed -n 1p <<<"$SSH_OUT")" = "$A" ]
-res $? "first login of $A on vm-01 works without a prior sync" || diag_login vm-01
+result $? "first login of $A on vm-01 works without a prior sync" || diag_login vm-01
 uid=$(sed -n 2p <<<"$SSH_OUT")
 [ "$uid" -ge 100000 ] && [ "$uid" -le 199999 ] &&
 	[ "$(sed -n 3p <<<"$SSH_OUT")" = "$A" ] &&
 	grep -qw deploy <<<"$(sed -n 4p <<<"$SSH_OUT")"
-res $? "id: the org uid ($uid), the self-group, the grant's group deploy" ||
+result $? "id: the org uid ($uid), the self-group, the grant's group deploy" ||
 	diag "id output: $SSH_OUT"
 [ "$(hs vm-01 stat -c '%U %G %a' "/home/$A")" = "$A $A 700" ] &&
 	hs vm-01 test -f "/home/$A/.bashrc" && hs vm-01 test -f "/home/$A/.profile"
-res $? "home /home/$A: owner, group, mode 0700, skeleton files" ||
+result $? "home /home/$A: owner, group, mode 0700, skeleton files" ||
 	diag "$(hs vm-01 ls -la "/home/$A" 2>&1)"
 login alice "$A" 2201 sudo -n true
-res $? "sudo -n true works for $A (grant: all; pam_unix account via the pgl shadow entry)" ||
+result $? "sudo -n true works for $A (grant: all; pam_unix account via the pgl shadow entry)" ||
 	diag_login vm-01
 [ "$(hs vm-01 stat -c '%a %U' "/etc/sudoers.d/pgl-$A")" = "440 root" ] &&
 	hs vm-01 visudo -cf "/etc/sudoers.d/pgl-$A" >/dev/null
-res $? "the sudoers drop-in is 0440 root and valid"
+result $? "the sudoers drop-in is 0440 root and valid"
 hs_log vm-01 | grep -q "ID pgl:alice@example.com:vm-01:$CERT_SERIAL"
-res $? "sshd logged the certificate's key ID and serial"
+result $? "sshd logged the certificate's key ID and serial"
 
 cert bob@example.com vm-01 bob
 B=$CERT_USER
 login bob "$B" 2201 'id -Gn; sudo -n true'
 [ "$SSH_RC" -ne 0 ] && grep -qw devs <<<"$SSH_OUT"
-res $? "$B logs in with group devs, and sudo -n true fails (no sudo grant)" ||
+result $? "$B logs in with group devs, and sudo -n true fails (no sudo grant)" ||
 	diag_login vm-01
 hs vm-01 test ! -e "/etc/sudoers.d/pgl-$B"
-res $? "no sudoers drop-in for $B"
+result $? "no sudoers drop-in for $B"
 
 # ---- host binding ----
 
 hs_sync vm-02
 hs vm-02 getent passwd "$A" >/dev/null
-res $? "after a sync, $A exists on vm-02 too" || diag "$HS_OUT"
+result $? "after a sync, $A exists on vm-02 too" || diag "$HS_OUT"
 login alice "$A" 2202 true
 [ "$SSH_RC" -ne 0 ]
-res $? "alice's certificate for vm-01 is refused by vm-02" || diag_login vm-02
+result $? "alice's certificate for vm-01 is refused by vm-02" || diag_login vm-02
 cert alice@example.com vm-02 alice2
 login alice2 "$A" 2202 id -un
 [ "$SSH_RC" -eq 0 ] && [ "$SSH_OUT" = "$A" ]
-res $? "a certificate for vm-02 is accepted there" || diag_login vm-02
+result $? "a certificate for vm-02 is accepted there" || diag_login vm-02
 login alice2 "$A" 2201 true
 [ "$SSH_RC" -ne 0 ]
-res $? "and refused by vm-01" || diag_login vm-01
+result $? "and refused by vm-01" || diag_login vm-01
 
 # ---- names that are local accounts ----
 
 cert root@example.com vm-01 rootid
 R=$CERT_USER
 [ "$R" != root ] && ! ssh-keygen -L -f "$CW/rootid-cert.pub" | grep -qw 'root@vm-01'
-res $? "root@example.com gets username $R, no root principal"
+result $? "root@example.com gets username $R, no root principal"
 login rootid root 2201 id -un
 [ "$SSH_RC" -ne 0 ]
-res $? "its certificate does not log in as root" || diag_login vm-01
+result $? "its certificate does not log in as root" || diag_login vm-01
 login rootid "$R" 2201 id -u
 [ "$SSH_RC" -eq 0 ] && [ "$SSH_OUT" -ge 100000 ]
-res $? "it logs in as $R with an org uid" || diag_login vm-01
+result $? "it logs in as $R with an org uid" || diag_login vm-01
 
 cert carol@example.com vm-01 carol
 [ "$CERT_USER" = carol ]
-res $? "carol@example.com's username is carol (the signer knows no host's accounts)"
+result $? "carol@example.com's username is carol (the signer knows no host's accounts)"
 login carol carol 2201 id -u
 [ "$SSH_RC" -ne 0 ]
-res $? "her certificate does not log in as vm-01's local carol" || diag_login vm-01
+result $? "her certificate does not log in as vm-01's local carol" || diag_login vm-01
 [ "$(hs vm-01 /usr/lib/pgl/principals carol)" = "" ] &&
 	[ "$(hs vm-01 id -u carol)" = 4001 ]
-res $? "principals prints nothing for carol; carol stays the local account"
+result $? "principals prints nothing for carol; carol stays the local account"
 
 # ---- removing a grant, revoking a certificate ----
 
 cert alice@example.com vm-01 alice3
 ALICE_ROLES= policy
 svc_reload
-res $? "the signer reloads a policy without any grant for alice"
+result $? "the signer reloads a policy without any grant for alice"
 hs_sync vm-01
 login alice3 "$A" 2201 true
 [ "$SSH_RC" -ne 0 ]
-res $? "after a sync, alice's unexpired certificate no longer logs in" ||
+result $? "after a sync, alice's unexpired certificate no longer logs in" ||
 	diag_login vm-01
 hs vm-01 test ! -e "/etc/sudoers.d/pgl-$A"
-res $? "and her sudoers drop-in is gone" || diag "$HS_OUT"
+result $? "and her sudoers drop-in is gone" || diag "$HS_OUT"
 
 login bob "$B" 2201 true
-res $? "bob still logs in" || diag_login vm-01
+result $? "bob still logs in" || diag_login vm-01
 cert bob@example.com vm-01 bob2
 run_signer revoke -c "$SVC_CONF" --serial "$CERT_SERIAL"
-res "$RC" "revoke bob's new certificate by serial" || diag_run revoke
+result "$RC" "revoke bob's new certificate by serial" || diag_run revoke
 hs_sync vm-01
 login bob2 "$B" 2201 true
 [ "$SSH_RC" -ne 0 ] && hs_log vm-01 | grep -q "revoked"
-res $? "after a sync the KRL refuses the revoked certificate" || diag_login vm-01
+result $? "after a sync the KRL refuses the revoked certificate" || diag_login vm-01
 login bob "$B" 2201 true
-res $? "bob's other certificate still works" || diag_login vm-01
+result $? "bob's other certificate still works" || diag_login vm-01
 
 tap_done
