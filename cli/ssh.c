@@ -83,7 +83,7 @@ jump_config(const char *dir, const char *ssh, const struct pgl_signed *sg,
 {
 	const struct pgl_resource_info *b;
 	const char *via = target->via;
-	char line[4096], host[600];
+	char host[600];
 	size_t steps;
 	int r;
 
@@ -95,7 +95,7 @@ jump_config(const char *dir, const char *ssh, const struct pgl_signed *sg,
 			return PGL_E_FORMAT;
 		}
 		escape_pct(b->address, host, sizeof(host));
-		snprintf(line, sizeof(line),
+		if ((r = pgl_buf_putf(out,
 		    "Host %s\n"
 		    "\tHostName %s\n"
 		    "\tPort %u\n"
@@ -110,15 +110,13 @@ jump_config(const char *dir, const char *ssh, const struct pgl_signed *sg,
 		    "\tCheckHostIP no\n"
 		    "\tUpdateHostKeys no\n"
 		    "\tBatchMode yes\n",
-		    b->name, host, b->port, sg->username, b->name, dir, dir, dir);
-		if ((r = pgl_buf_put(out, line, strlen(line))) != 0)
+		    b->name, host, b->port, sg->username, b->name, dir, dir,
+		    dir)) != 0)
 			return r;
-		if (b->via != NULL) {
-			snprintf(line, sizeof(line), "\tProxyCommand %s -F "
-			    "%s/jump_config -W [%%h]:%%p %s\n", ssh, dir, b->via);
-			if ((r = pgl_buf_put(out, line, strlen(line))) != 0)
-				return r;
-		}
+		if (b->via != NULL && (r = pgl_buf_putf(out, "\tProxyCommand "
+		    "%s -F %s/jump_config -W [%%h]:%%p %s\n", ssh, dir,
+		    b->via)) != 0)
+			return r;
 	}
 	return 0;
 }

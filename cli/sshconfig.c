@@ -49,6 +49,21 @@ private_dir(const char *dir, struct cli_err *e)
 	return 0;
 }
 
+/* dir + suffix into buf, refused (not truncated) when too long. */
+static int
+cache_path(char *buf, size_t len, const char *dir, const char *suffix,
+    struct cli_err *e)
+{
+	int n = snprintf(buf, len, "%s%s", dir, suffix);
+
+	if (n < 0 || (size_t)n >= len) {
+		cli_seterr(e, PGL_EXIT_ERROR, "the certificate cache "
+		    "directory under %s is too long a path", dir);
+		return PGL_E_INVALID_ARG;
+	}
+	return 0;
+}
+
 /* $XDG_RUNTIME_DIR/pgl (memory-backed, per login) when there is one,
  * else $XDG_CACHE_HOME/pgl or ~/.cache/pgl. */
 static int
@@ -58,28 +73,28 @@ default_cache_dir(char *buf, size_t len, struct cli_err *e)
 	const char *h = getenv("HOME");
 	struct stat st;
 	char parent[PATH_MAX];
+	int r;
 
 	if (x != NULL && x[0] == '/' && stat(x, &st) == 0 &&
 	    S_ISDIR(st.st_mode) && st.st_uid == getuid() &&
-	    (st.st_mode & 077) == 0) {
-		snprintf(buf, len, "%s/pgl", x);
-		return 0;
-	}
+	    (st.st_mode & 077) == 0)
+		return cache_path(buf, len, x, "/pgl", e);
 	if (c != NULL && c[0] == '/')
-		snprintf(parent, sizeof(parent), "%s", c);
+		r = cache_path(parent, sizeof(parent), c, "", e);
 	else if ((h != NULL && h[0] == '/') || (h = home_dir()) != NULL)
-		snprintf(parent, sizeof(parent), "%s/.cache", h);
+		r = cache_path(parent, sizeof(parent), h, "/.cache", e);
 	else {
 		cli_seterr(e, PGL_EXIT_ERROR, "no home directory for the "
 		    "certificate cache");
 		return PGL_E_NOT_FOUND;
 	}
+	if (r != 0)
+		return r;
 	if (mkdir(parent, 0700) == -1 && errno != EEXIST) {
 		cli_seterr(e, PGL_EXIT_ERROR, "%s: %s", parent, strerror(errno));
 		return PGL_E_SYSTEM;
 	}
-	snprintf(buf, len, "%s/pgl", parent);
-	return 0;
+	return cache_path(buf, len, parent, "/pgl", e);
 }
 
 /* ---- pgl ensure ---- */

@@ -1,3 +1,5 @@
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,6 +137,27 @@ pgl_buf_put(struct pgl_buf *b, const void *p, size_t n)
 	if (n > 0)
 		memcpy(dst, p, n);
 	return 0;
+}
+
+int
+pgl_buf_putf(struct pgl_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	uint8_t *dst;
+	int n, r;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return PGL_E_INVALID_ARG;
+	/* vsnprintf writes a NUL after the text; it is trimmed again. */
+	if ((r = pgl_buf_reserve(b, (size_t)n + 1, &dst)) != 0)
+		return r;
+	va_start(ap, fmt);
+	vsnprintf((char *)dst, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return pgl_buf_trim_end(b, 1);
 }
 
 int

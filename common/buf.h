@@ -36,6 +36,9 @@ int pgl_buf_reserve(struct pgl_buf *b, size_t n, uint8_t **p);
 /* Drops (and wipes) the last n bytes written. */
 int pgl_buf_trim_end(struct pgl_buf *b, size_t n);
 int pgl_buf_put(struct pgl_buf *b, const void *p, size_t n);
+/* Formatted text, without a terminating NUL. */
+int pgl_buf_putf(struct pgl_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 int pgl_buf_put_u8(struct pgl_buf *b, uint8_t v);
 int pgl_buf_put_u32(struct pgl_buf *b, uint32_t v);
 int pgl_buf_put_u64(struct pgl_buf *b, uint64_t v);

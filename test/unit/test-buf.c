@@ -430,6 +430,32 @@ test_strerror(void)
 	    "out-of-range codes give \"unknown error\"");
 }
 
+static void
+test_putf(void)
+{
+	struct pgl_buf *b = pgl_buf_new();
+	char big[5000];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	tap_ok(b != NULL && pgl_buf_put_u8(b, 'A') == 0 &&
+	    pgl_buf_putf(b, "%s-%u%%", "ab", 42u) == 0 &&
+	    pgl_buf_len(b) == 7 && memcmp(pgl_buf_ptr(b), "Aab-42%", 7) == 0,
+	    "putf appends formatted text without a NUL");
+	tap_ok(pgl_buf_putf(b, "%s", big) == 0 &&
+	    pgl_buf_len(b) == 7 + sizeof(big) - 1 &&
+	    pgl_buf_ptr(b)[pgl_buf_len(b) - 1] == 'x',
+	    "putf grows the buffer past 4 KiB, nothing cut");
+	tap_ok(pgl_buf_set_max(b, pgl_buf_len(b) + 3) == 0 &&
+	    pgl_buf_putf(b, "%s", "abc") != 0 &&
+	    pgl_buf_len(b) == 7 + sizeof(big) - 1,
+	    "putf past the limit fails and adds nothing");
+	tap_ok(pgl_buf_putf(b, "%s", "ab") == 0 &&
+	    memcmp(pgl_buf_ptr(b) + pgl_buf_len(b) - 2, "ab", 2) == 0,
+	    "putf up to the limit works (the NUL is not kept)");
+	pgl_buf_free(b);
+}
+
 int
 main(void)
 {
@@ -440,5 +466,6 @@ main(void)
 	test_readonly();
 	test_trim_and_misc();
 	test_strerror();
+	test_putf();
 	return tap_done();
 }
