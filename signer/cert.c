@@ -7,13 +7,13 @@
 #include <string.h>
 
 #include <openssl/rand.h>
+#include <sodium.h>
 
 #include "cert.h"
 #include "err.h"
 #include "text.h"
 
 #define NONCE_LEN 32
-#define ED25519_SIG_LEN 64
 
 const struct pgl_cert_option pgl_cert_default_extensions[] = {
 	{ "permit-agent-forwarding", NULL },
@@ -294,20 +294,29 @@ pgl_cert_random(void *p, size_t n)
 	return 0;
 }
 
-/* Ed25519 CA signatures through a context kept per thread and set up
- * once per CA key: EVP_DigestSignInit_ex fetches the algorithm and
- * copies the key, about a fifth of the cost of the signature itself.
- * The context holds a reference to its key, so a new key is never
- * mistaken for an old one at the same address. */
+/* Ed25519 CA signatures through libsodium, about twice as fast as
+ * OpenSSL 3.0's here (and the same bytes: Ed25519 is deterministic).
+ * Each thread keeps libsodium's form of the CA key (seed and public
+ * key), made once per CA key from OpenSSL's and wiped when the thread
+ * or the key goes.  The context holds a reference to its key, so a new
+ * key is never mistaken for an old one at the same address. */
 struct sign_ctx {
-	EVP_MD_CTX *md;
 	EVP_PKEY *pkey;
+	uint8_t sk[crypto_sign_ed25519_SECRETKEYBYTES];
 };
 
 static pthread_key_t sign_ctx_key;
 static pthread_once_t sign_ctx_once = PTHREAD_ONCE_INIT;
-static int sign_ctx_key_ok;
+static int sign_ctx_ok;
 static _Thread_local struct sign_ctx *sign_ctx_self;  /* reachable for LSan */
+
+static void
+sign_ctx_clear(struct sign_ctx *sc)
+{
+	EVP_PKEY_free(sc->pkey);
+	sc->pkey = NULL;
+	sodium_memzero(sc->sk, sizeof(sc->sk));
+}
 
 static void
 sign_ctx_free(void *p)
@@ -316,25 +325,29 @@ sign_ctx_free(void *p)
 
 	if (sc == NULL)
 		return;
-	EVP_MD_CTX_free(sc->md);
-	EVP_PKEY_free(sc->pkey);
+	sign_ctx_clear(sc);
 	free(sc);
 }
 
 static void
 sign_ctx_init(void)
 {
-	sign_ctx_key_ok = pthread_key_create(&sign_ctx_key, sign_ctx_free) == 0;
+	sign_ctx_ok = sodium_init() >= 0 &&
+	    pthread_key_create(&sign_ctx_key, sign_ctx_free) == 0;
 }
 
-/* This thread's context, ready to sign with pkey; NULL on failure. */
-static EVP_MD_CTX *
-sign_ctx_get(EVP_PKEY *pkey, int fresh)
+/* This thread's libsodium secret key for pkey; NULL on failure. */
+static const uint8_t *
+sign_ctx_get(EVP_PKEY *pkey)
 {
 	struct sign_ctx *sc;
+	uint8_t seed[crypto_sign_ed25519_SEEDBYTES];
+	uint8_t pk[crypto_sign_ed25519_PUBLICKEYBYTES];
+	uint8_t want[crypto_sign_ed25519_PUBLICKEYBYTES];
+	size_t seedlen = sizeof(seed), wantlen = sizeof(want);
+	int ok;
 
-	if (pthread_once(&sign_ctx_once, sign_ctx_init) != 0 ||
-	    !sign_ctx_key_ok)
+	if (pthread_once(&sign_ctx_once, sign_ctx_init) != 0 || !sign_ctx_ok)
 		return NULL;
 	if ((sc = pthread_getspecific(sign_ctx_key)) == NULL) {
 		if ((sc = calloc(1, sizeof(*sc))) == NULL)
@@ -345,21 +358,24 @@ sign_ctx_get(EVP_PKEY *pkey, int fresh)
 		}
 		sign_ctx_self = sc;
 	}
-	if (sc->pkey == pkey && sc->md != NULL && !fresh)
-		return sc->md;
-	EVP_MD_CTX_free(sc->md);
-	EVP_PKEY_free(sc->pkey);
-	sc->pkey = NULL;
-	if ((sc->md = EVP_MD_CTX_new()) == NULL)
-		return NULL;
-	if (EVP_DigestSignInit_ex(sc->md, NULL, NULL, NULL, NULL, pkey,
-	    NULL) != 1 || EVP_PKEY_up_ref(pkey) != 1) {
-		EVP_MD_CTX_free(sc->md);
-		sc->md = NULL;
+	if (sc->pkey == pkey)
+		return sc->sk;
+	sign_ctx_clear(sc);
+	/* The public key libsodium derives must be the CA's own. */
+	ok = EVP_PKEY_get_raw_private_key(pkey, seed, &seedlen) == 1 &&
+	    seedlen == sizeof(seed) &&
+	    EVP_PKEY_get_raw_public_key(pkey, want, &wantlen) == 1 &&
+	    wantlen == sizeof(want) &&
+	    crypto_sign_ed25519_seed_keypair(pk, sc->sk, seed) == 0 &&
+	    sodium_memcmp(pk, want, sizeof(pk)) == 0 &&
+	    EVP_PKEY_up_ref(pkey) == 1;
+	sodium_memzero(seed, sizeof(seed));
+	if (!ok) {
+		sodium_memzero(sc->sk, sizeof(sc->sk));
 		return NULL;
 	}
 	sc->pkey = pkey;
-	return sc->md;
+	return sc->sk;
 }
 
 /* Appends the SSH signature blob over data, as pgl_key_sign does. */
@@ -367,26 +383,16 @@ static int
 ca_sign(const struct pgl_key *ca, const uint8_t *data, size_t n,
     struct pgl_buf *sig)
 {
-	EVP_MD_CTX *md;
-	uint8_t raw[ED25519_SIG_LEN];
-	size_t rawlen = sizeof(raw);
-	int r, ok = 0, fresh;
+	const uint8_t *sk;
+	uint8_t raw[crypto_sign_ed25519_BYTES];
+	int r;
 
-	if (ca->type != PGL_KEY_ED25519)
+	if (ca->type != PGL_KEY_ED25519 || (sk = sign_ctx_get(ca->pkey)) == NULL)
 		return pgl_key_sign(ca, data, n, sig);
-	/* A context used before may refuse a second one-shot signature
-	 * (newer OpenSSL): then once more with a new one. */
-	for (fresh = 0; fresh < 2 && !ok; fresh++) {
-		rawlen = sizeof(raw);
-		if ((md = sign_ctx_get(ca->pkey, fresh)) == NULL)
-			return pgl_key_sign(ca, data, n, sig);
-		ok = EVP_DigestSign(md, raw, &rawlen, data, n) == 1 &&
-		    rawlen == sizeof(raw);
-	}
-	if (!ok)
+	if (crypto_sign_ed25519_detached(raw, NULL, data, n, sk) != 0)
 		return PGL_E_CRYPTO;
 	if ((r = pgl_buf_put_cstring(sig, pgl_key_sig_alg(ca->type))) != 0 ||
-	    (r = pgl_buf_put_string(sig, raw, rawlen)) != 0)
+	    (r = pgl_buf_put_string(sig, raw, sizeof(raw))) != 0)
 		return r;
 	return 0;
 }
