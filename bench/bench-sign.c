@@ -23,6 +23,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <sodium.h>
 
 #include "buf.h"
 #include "cert.h"
@@ -70,6 +71,7 @@ struct state {
 	uint8_t msg[1024];              /* raw: a certificate body's size */
 	size_t msglen;
 	size_t certlen;
+	uint8_t sodium_sk[crypto_sign_ed25519_SECRETKEYBYTES]; /* Ed25519 */
 	double raw_best, eng_best;      /* per second */
 	double raw_rounds[16], eng_rounds[16];
 	double pct_best;                /* eng_best / raw_best */
@@ -127,7 +129,9 @@ die_pgl(const char *what, int r)
 	die(what, pgl_strerror(r));
 }
 
-/* (a) One raw signature, as any caller of OpenSSL 3 would make it. */
+/* (a) One raw signature through the library the engine signs with:
+ * libsodium with its key ready for Ed25519, otherwise OpenSSL 3 as any
+ * caller would use it. */
 static int
 raw_sign_once(struct state *s)
 {
@@ -136,6 +140,9 @@ raw_sign_once(struct state *s)
 	size_t siglen = sizeof(sig);
 	int ok;
 
+	if (s->ct->type == PGL_KEY_ED25519)
+		return crypto_sign_ed25519_detached(sig, NULL, s->msg,
+		    s->msglen, s->sodium_sk);
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return -1;
 	ok = EVP_DigestSignInit_ex(ctx, NULL, s->ct->md, NULL, NULL,
@@ -315,6 +322,18 @@ setup(struct state *s, const struct ca_type *ct, const char *dir)
 		die_pgl("generating subject key", r);
 	if ((s->out = pgl_buf_new()) == NULL)
 		die("setup", "out of memory");
+	if (ct->type == PGL_KEY_ED25519) {
+		uint8_t seed[crypto_sign_ed25519_SEEDBYTES];
+		uint8_t pk[crypto_sign_ed25519_PUBLICKEYBYTES];
+		size_t seedlen = sizeof(seed);
+
+		if (sodium_init() < 0 ||
+		    EVP_PKEY_get_raw_private_key(s->ca->pkey, seed,
+		    &seedlen) != 1 || seedlen != sizeof(seed) ||
+		    crypto_sign_ed25519_seed_keypair(pk, s->sodium_sk, seed) != 0)
+			die("setup", "libsodium key");
+		sodium_memzero(seed, sizeof(seed));
+	}
 	/* One certificate to size the raw message after. */
 	if ((r = engine_sign_once(s)) != 0)
 		die_pgl("signing", r);
@@ -594,8 +613,10 @@ main(int argc, char **argv)
 	    PGL_BUILDTYPE);
 	printf("engine = pgl_cert_sign (1 principal, key ID, default "
 	    "extensions, random serial) + pgl_cert_format_line\n");
-	printf("raw    = EVP_MD_CTX_new + EVP_DigestSignInit_ex + "
-	    "EVP_DigestSign over a message of the body's size\n");
+	printf("raw    = ed25519: libsodium %s crypto_sign_ed25519_detached "
+	    "(what the engine uses);\n         others: EVP_MD_CTX_new + "
+	    "EVP_DigestSignInit_ex + EVP_DigestSign;\n         over a message "
+	    "of the body's size\n", sodium_version_string());
 	printf("subject key: ed25519 for every CA type\n\n");
 	fflush(stdout);
 
@@ -677,6 +698,7 @@ main(int argc, char **argv)
 		    pct >= GOAL_PCT ? "PASS" : "FAIL");
 	}
 	for (i = 0; i < nsel; i++) {
+		sodium_memzero(st[i].sodium_sk, sizeof(st[i].sodium_sk));
 		pgl_key_free(st[i].ca);
 		pgl_key_free(st[i].subject);
 		pgl_buf_free(st[i].out);
