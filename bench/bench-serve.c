@@ -5,13 +5,20 @@
  *
  * It sets up a signer of its own in a temporary directory (init, a
  * small policy, tokens, a config with a high rate limit and a free
- * port), starts `pgl-signer serve`, then for each level runs N client
- * threads.  Each thread has ONE libcurl easy handle, so one keep-alive
- * connection, and posts sign requests back to back (pre-generated,
- * distinct subject keys) for a warm-up and then a measured window.
- * Every request's start and end are recorded (CLOCK_MONOTONIC); a
- * request counts when it ends inside the window, and its latency when
- * it lies entirely inside it.
+ * port), starts `pgl-signer serve`, then for each level runs N
+ * clients.  Each client has one keep-alive connection and posts sign
+ * requests back to back (pre-generated, distinct subject keys) for a
+ * warm-up and then a measured window.  Every request's start and end
+ * are recorded (CLOCK_MONOTONIC); a request counts when it ends inside
+ * the window, and its latency when it lies entirely inside it.
+ *
+ * Two clients, same requests and same statistics:
+ *  - lean (the default): all connections driven by one thread (or a
+ *    few, --client-threads) with epoll; HTTP/1.1 written and parsed
+ *    here, TLS through OpenSSL directly.  About one write and one or
+ *    two reads per request.
+ *  - curl: one thread per client with one libcurl easy handle.  It
+ *    costs ~75 us of CPU per request, on the CPUs the server needs.
  *
  * The clients run on the same machine as the server, and compete with
  * it for the CPUs: the CPU time of both is measured over each window
@@ -20,6 +27,7 @@
  * The benchmark reports; it exits non-zero only when something fails
  * (setup, a dead server, or errors during a measured window), never
  * because a goal is missed. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -27,16 +35,21 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <malloc.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -46,8 +59,11 @@
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "buf.h"
 #include "err.h"
@@ -69,6 +85,10 @@
 #define NKEYS           1024            /* distinct subject keys */
 #define RESOURCE        "vm-01"
 #define CERT_PREFIX     "\"certificate\":\"ssh-ed25519-cert-v01@openssh.com "
+#define MAX_CLIENT_THREADS 64
+#define HDR_MAX         (16 * 1024)     /* lean: response header block */
+#define BODY_MAX        (64 * 1024)     /* lean: response body */
+#define RBUF_SIZE       (HDR_MAX + BODY_MAX + 1)        /* + a NUL */
 
 extern char **environ;
 
@@ -76,6 +96,37 @@ extern char **environ;
 struct sample {
 	int64_t start, end;             /* ns, CLOCK_MONOTONIC */
 	int ok;
+};
+
+/* Lean client: where the parse of one response stands. */
+struct resp {
+	size_t scan;                    /* the blank line is not before this */
+	size_t hdr_len;                 /* 0: header block not complete yet */
+	size_t body_len;                /* Content-Length */
+	int status;
+	int close;                      /* Connection: close, or HTTP/1.0 */
+};
+
+enum lean_state {
+	L_IDLE, L_CONNECT, L_HANDSHAKE, L_SEND, L_RECV, L_RESTART, L_DONE
+};
+
+/* Lean client: one connection and the request on it. */
+struct lean_conn {
+	enum lean_state state;
+	int fd;                         /* -1: no connection */
+	SSL *ssl;
+	uint32_t events;                /* registered with epoll; 0: not */
+	char *req;                      /* fixed prefix, then key's tail */
+	size_t prefix_len, req_len;
+	size_t req_off;                 /* plain TCP: bytes sent */
+	char *rbuf;                     /* the response, NUL-terminated */
+	size_t rlen;
+	struct resp rp;
+	size_t key;                     /* subject key of this request */
+	int64_t start;                  /* of this request */
+	size_t limit;                   /* requests to make; 0: no limit */
+	int fatal;                      /* failed for good: no reconnect */
 };
 
 struct client {
@@ -86,11 +137,23 @@ struct client {
 	struct curl_slist *hdrs;
 	char *resp;
 	size_t resp_len, resp_cap;
+	struct lean_conn l;
 	struct sample *s;
 	size_t n, cap;
-	long connects;                  /* new connections libcurl made */
+	long connects;                  /* new connections made */
 	int checked;                    /* first certificate verified */
 	char err[256];                  /* the first error */
+};
+
+/* Lean client: one thread and the connections it drives. */
+struct lean {
+	pthread_t th;
+	int ep;
+	struct client **c;
+	size_t nc, active;              /* active: not L_DONE */
+	struct client **restart;        /* to start again from the loop */
+	size_t nrestart;
+	int64_t deadline;               /* 0: until stop_flag */
 };
 
 /* What the run needs, from options and setup. */
@@ -116,7 +179,19 @@ static struct {
 	int workers;                    /* 0: the config's default */
 	const char *server_cpus, *client_cpus;
 	size_t body_size;               /* of a certificate, for raw */
-} g = { .signer = PGL_SIGNER_PATH, .tls = 1 };
+	int lean;                       /* the lean client, not libcurl */
+	unsigned client_threads;        /* lean: epoll threads */
+	char *tails[NKEYS];             /* lean: "LEN\r\n\r\nBODY" */
+	size_t tail_len[NKEYS], tail_max;
+	char host[256];                 /* lean: from the URL */
+	char authority[300];            /* lean: HOST[:PORT], the Host header */
+	char path[256];
+	int host_is_ip;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	SSL_CTX *ssl_ctx;
+	char tls_info[128];             /* lean: what the probe negotiated */
+} g = { .signer = PGL_SIGNER_PATH, .tls = 1, .lean = 1, .client_threads = 1 };
 
 static atomic_int stop_flag;            /* clients: stop now */
 static volatile sig_atomic_t interrupted;
@@ -600,6 +675,13 @@ make_bodies(void)
 		    "\"resource\":\"" RESOURCE "\"}", line) < 0)
 			die("body", "out of memory");
 		g.body_len[i] = strlen(g.bodies[i]);
+		/* What the lean client appends to its request's headers. */
+		if (asprintf(&g.tails[i], "%zu\r\n\r\n%s", g.body_len[i],
+		    g.bodies[i]) < 0)
+			die("body", "out of memory");
+		g.tail_len[i] = strlen(g.tails[i]);
+		if (g.tail_len[i] > g.tail_max)
+			g.tail_max = g.tail_len[i];
 		/* The certificate's key field: string pk for Ed25519. */
 		if ((b = pgl_buf_new()) == NULL ||
 		    (r = pgl_key_put_public_fields(k, b)) != 0 ||
@@ -802,6 +884,808 @@ client_main(void *arg)
 	return NULL;
 }
 
+/*
+ * The lean client.  One request is one SSL_write (or send) of a buffer
+ * built beforehand, then reads until the response is complete; no
+ * per-request allocation, no thread per connection.
+ */
+
+static int
+hdr_is(const char *name, size_t len, const char *want)
+{
+	return len == strlen(want) && strncasecmp(name, want, len) == 0;
+}
+
+/* The status line and headers in p[0..len), the whole block up to and
+ * including the blank line.  NULL when good, else why not. */
+static const char *
+resp_headers(struct resp *r, const char *p, size_t len)
+{
+	const char *end = p + len - 2, *line, *eol, *colon, *v, *ve, *tok;
+	unsigned long cl = 0;
+	int have_len = 0, i;
+	size_t tlen;
+
+	/* "HTTP/1.1 200 OK" */
+	if (len < 16 || memcmp(p, "HTTP/1.", 7) != 0 ||
+	    (p[7] != '0' && p[7] != '1') || p[8] != ' ' ||
+	    (p[12] != ' ' && p[12] != '\r'))
+		return "bad status line";
+	for (i = 9, r->status = 0; i < 12; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return "bad status line";
+		r->status = r->status * 10 + (p[i] - '0');
+	}
+	if (r->status < 200)
+		return "unexpected 1xx response";
+	r->close = p[7] == '0';         /* HTTP/1.0: we never ask to keep it */
+	eol = memmem(p, len, "\r\n", 2);
+	/* The block ends in "\r\n\r\n" and holds no earlier one, so every
+	 * line ends before `end`, the blank line. */
+	for (line = eol + 2; line < end; line = eol + 2) {
+		eol = memmem(line, (size_t)(p + len - line), "\r\n", 2);
+		if ((colon = memchr(line, ':', (size_t)(eol - line))) == NULL ||
+		    colon == line || *line == ' ' || *line == '\t')
+			return "bad header line";
+		for (v = colon + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
+			;
+		for (ve = eol; ve > v && (ve[-1] == ' ' || ve[-1] == '\t');
+		    ve--)
+			;
+		if (hdr_is(line, (size_t)(colon - line), "content-length")) {
+			if (have_len || v == ve)
+				return "bad Content-Length";
+			for (; v < ve; v++) {
+				if (*v < '0' || *v > '9')
+					return "bad Content-Length";
+				if ((cl = cl * 10 + (unsigned long)(*v - '0')) >
+				    BODY_MAX)
+					return "body too large";
+			}
+			r->body_len = cl;
+			have_len = 1;
+		} else if (hdr_is(line, (size_t)(colon - line),
+		    "transfer-encoding"))
+			return "Transfer-Encoding (not supported)";
+		else if (hdr_is(line, (size_t)(colon - line), "connection")) {
+			for (tok = v; tok < ve; tok += tlen + 1) {
+				while (tok < ve && (*tok == ' ' ||
+				    *tok == '\t'))
+					tok++;
+				tlen = strcspn(tok, ", \t\r");
+				if (hdr_is(tok, tlen, "close"))
+					r->close = 1;
+				else if (hdr_is(tok, tlen, "keep-alive"))
+					r->close = 0;
+			}
+		}
+	}
+	if (!have_len)
+		return "no Content-Length";
+	return NULL;
+}
+
+/* Parses the response in buf[0..len), all the bytes read so far, the
+ * earlier calls having seen a prefix of them: however the reads split
+ * it, the headers are parsed once, when the blank line is in, and the
+ * body is complete by its count.  1 when complete, 0 when more is
+ * needed, -1 (and *why) when bad. */
+static int
+resp_parse(struct resp *r, const char *buf, size_t len, const char **why)
+{
+	const char *e;
+
+	if (r->hdr_len == 0) {
+		if ((e = memmem(buf + r->scan, len - r->scan, "\r\n\r\n",
+		    4)) == NULL) {
+			if (len >= HDR_MAX) {
+				*why = "header block too large";
+				return -1;
+			}
+			/* The blank line may be cut: look again from here. */
+			r->scan = len < 3 ? 0 : len - 3;
+			return 0;
+		}
+		r->hdr_len = (size_t)(e - buf) + 4;
+		if (r->hdr_len > HDR_MAX) {
+			*why = "header block too large";
+			return -1;
+		}
+		if ((*why = resp_headers(r, buf, r->hdr_len)) != NULL)
+			return -1;
+	}
+	if (len < r->hdr_len + r->body_len)
+		return 0;
+	if (len > r->hdr_len + r->body_len) {
+		*why = "more bytes than Content-Length";
+		return -1;
+	}
+	return 1;
+}
+
+/* Feeds s to the parser in the pieces that cuts[] says (increasing
+ * lengths, the last one strlen(s)); the result of the last call. */
+static int
+resp_feed(const char *s, const size_t *cuts, size_t ncuts, struct resp *r)
+{
+	const char *why;
+	size_t i;
+	int x = 0;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < ncuts; i++) {
+		x = resp_parse(r, s, cuts[i], &why);
+		if (x != 0 && i + 1 < ncuts)
+			return -2;      /* complete or bad too early */
+	}
+	return x;
+}
+
+/* The parser against responses split in every way: byte by byte, in
+ * two at every point, and at random points.  Dies if it is wrong. */
+static void
+resp_selftest(void)
+{
+	static const char *bad[] = {
+		"HTTP/1.1 200 OK\r\nContent-Type: x\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nabc",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\na",
+		"HTTP/1.1 200 OK\r\n Content-Length: 1\r\n\r\na",
+		"HTTP/1.1 100 Continue\r\n\r\n",
+		"HTTP/2 200\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+	};
+	char ok[512], *big;
+	const char *body = "{\"certificate\":\"ssh-ed25519-cert-v01@openssh.com "
+	    "AAAA bench\",\"serial\":\"1\"}\r\n\r\n";
+	size_t cuts[600], len, i, j, n;
+	unsigned seed = 1;
+	struct resp r;
+
+	len = (size_t)snprintf(ok, sizeof(ok), "HTTP/1.1 200 OK\r\n"
+	    "Connection: Keep-Alive\r\ncontent-length:%zu \r\n"
+	    "Content-Type: application/json\r\n\r\n%s", strlen(body), body);
+	for (i = 0; i < len; i++)
+		cuts[i] = i + 1;
+	if (resp_feed(ok, cuts, len, &r) != 1 || r.status != 200 ||
+	    r.close || r.body_len != strlen(body) || r.hdr_len + r.body_len !=
+	    len)
+		die("self-test", "response parser, byte by byte");
+	for (i = 1; i < len; i++) {
+		cuts[0] = i;
+		cuts[1] = len;
+		if (resp_feed(ok, cuts, 2, &r) != 1 ||
+		    r.body_len != strlen(body))
+			die("self-test", "response parser, in two");
+	}
+	for (j = 0; j < 2000; j++) {
+		for (i = 0, n = 0; i + 1 < len; i++)
+			if (rand_r(&seed) % 8 == 0)
+				cuts[n++] = i + 1;
+		cuts[n++] = len;
+		if (resp_feed(ok, cuts, n, &r) != 1 ||
+		    r.body_len != strlen(body))
+			die("self-test", "response parser, random cuts");
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cuts[0] = strlen(bad[i]);
+		if (resp_feed(bad[i], cuts, 1, &r) != -1)
+			die("self-test", "response parser takes bad input");
+	}
+	cuts[0] = strlen("HTTP/1.1 503 No\r\nConnection: close\r\n"
+	    "Content-Length: 0\r\n\r\n");
+	if (resp_feed("HTTP/1.1 503 No\r\nConnection: close\r\n"
+	    "Content-Length: 0\r\n\r\n", cuts, 1, &r) != 1 || !r.close ||
+	    r.status != 503)
+		die("self-test", "response parser, Connection: close");
+	/* Headers without end: refused at HDR_MAX, not read on. */
+	if ((big = malloc(HDR_MAX + 64)) == NULL)
+		die("self-test", "out of memory");
+	memcpy(big, "HTTP/1.1 200 OK\r\n", 17);
+	memset(big + 17, 'a', HDR_MAX + 64 - 17);
+	cuts[0] = HDR_MAX - 1;
+	cuts[1] = HDR_MAX;
+	if (resp_feed(big, cuts, 2, &r) != -1)
+		die("self-test", "response parser, header size bound");
+	free(big);
+}
+
+/* Splits g.url, "http[s]://HOST[:PORT]/PATH", and resolves HOST. */
+static void
+lean_url(void)
+{
+	const char *a, *p, *h, *he, *port = NULL;
+	struct addrinfo hints, *ai;
+	char portbuf[16];
+	struct in6_addr in6;
+	int r;
+
+	if (strncmp(g.url, "https://", 8) == 0)
+		a = g.url + 8;
+	else if (strncmp(g.url, "http://", 7) == 0)
+		a = g.url + 7;
+	else
+		die(g.url, "not an http or https URL");
+	p = a + strcspn(a, "/");
+	if (memchr(a, '@', (size_t)(p - a)) != NULL || p == a)
+		die(g.url, "bad host");
+	if (*a == '[') {
+		h = a + 1;
+		if ((he = memchr(a, ']', (size_t)(p - a))) == NULL ||
+		    (he + 1 < p && he[1] != ':'))
+			die(g.url, "bad host");
+		if (he + 1 < p)
+			port = he + 2;
+	} else {
+		h = a;
+		if ((he = memchr(a, ':', (size_t)(p - a))) == NULL)
+			he = p;
+		else
+			port = he + 1;
+	}
+	if ((size_t)(he - h) >= sizeof(g.host) || he == h ||
+	    (port != NULL && (size_t)(p - port) >= sizeof(portbuf)) ||
+	    (size_t)(p - a) >= sizeof(g.authority) ||
+	    strlen(p) >= sizeof(g.path))
+		die(g.url, "bad URL");
+	memcpy(g.host, h, (size_t)(he - h));
+	g.host[he - h] = '\0';
+	memcpy(g.authority, a, (size_t)(p - a));
+	g.authority[p - a] = '\0';
+	snprintf(g.path, sizeof(g.path), "%s", p);
+	if (port != NULL && port < p) {
+		memcpy(portbuf, port, (size_t)(p - port));
+		portbuf[p - port] = '\0';
+	} else
+		snprintf(portbuf, sizeof(portbuf), "%s", g.tls ? "443" : "80");
+	g.host_is_ip = inet_pton(AF_INET, g.host, &in6) == 1 ||
+	    inet_pton(AF_INET6, g.host, &in6) == 1;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((r = getaddrinfo(g.host, portbuf, &hints, &ai)) != 0)
+		die(g.host, gai_strerror(r));
+	memcpy(&g.addr, ai->ai_addr, ai->ai_addrlen);
+	g.addrlen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+}
+
+static void die_ssl(const char *) __attribute__((noreturn));
+
+static void
+die_ssl(const char *what)
+{
+	char buf[256];
+
+	ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
+	die(what, buf);
+}
+
+/* The TLS context: the server's certificate checked against the CA
+ * file (the one the curl client gets) and against the URL's host. */
+static void
+lean_tls_init(void)
+{
+	X509_VERIFY_PARAM *vp;
+
+	if ((g.ssl_ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    SSL_CTX_set_min_proto_version(g.ssl_ctx, TLS1_2_VERSION) != 1)
+		die_ssl("SSL_CTX_new");
+	SSL_CTX_set_verify(g.ssl_ctx, SSL_VERIFY_PEER, NULL);
+	if (g.cacert[0] != '\0') {
+		if (SSL_CTX_load_verify_locations(g.ssl_ctx, g.cacert,
+		    NULL) != 1)
+			die_ssl(g.cacert);
+	} else if (SSL_CTX_set_default_verify_paths(g.ssl_ctx) != 1)
+		die_ssl("the system's CA certificates");
+	vp = SSL_CTX_get0_param(g.ssl_ctx);
+	if ((g.host_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, g.host) :
+	    X509_VERIFY_PARAM_set1_host(vp, g.host, 0)) != 1)
+		die_ssl(g.host);
+	/* Whole records, and both of a response's, in one recv. */
+	SSL_CTX_set_read_ahead(g.ssl_ctx, 1);
+	SSL_CTX_set_session_cache_mode(g.ssl_ctx, SSL_SESS_CACHE_OFF);
+}
+
+/* The fixed part of a client's request; the key's tail follows it. */
+static void
+lean_client_init(struct client *c)
+{
+	struct lean_conn *l = &c->l;
+	int n;
+
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	l->key = (size_t)c->idx * 37;   /* as the curl client */
+	n = snprintf(NULL, 0, "POST %s HTTP/1.1\r\nHost: %s\r\n"
+	    "Accept: */*\r\nAuthorization: Bearer %s\r\n"
+	    "Content-Type: application/json\r\nContent-Length: ", g.path,
+	    g.authority, c->token);
+	if (n < 0 || (l->req = malloc((size_t)n + 1 + g.tail_max)) == NULL ||
+	    (l->rbuf = malloc(RBUF_SIZE)) == NULL)
+		die("client", "out of memory");
+	snprintf(l->req, (size_t)n + 1, "POST %s HTTP/1.1\r\nHost: %s\r\n"
+	    "Accept: */*\r\nAuthorization: Bearer %s\r\n"
+	    "Content-Type: application/json\r\nContent-Length: ", g.path,
+	    g.authority, c->token);
+	l->prefix_len = (size_t)n;
+}
+
+/* Closes the connection; clean: it is healthy, say close_notify. */
+static void
+lean_close(struct client *c, int clean)
+{
+	struct lean_conn *l = &c->l;
+
+	if (l->ssl != NULL) {
+		if (clean && SSL_is_init_finished(l->ssl))
+			(void)SSL_shutdown(l->ssl);
+		SSL_free(l->ssl);
+		l->ssl = NULL;
+		ERR_clear_error();
+	}
+	if (l->fd != -1)
+		close(l->fd);           /* and out of the epoll set */
+	l->fd = -1;
+	l->events = 0;
+}
+
+static int
+lean_want(struct lean *t, struct client *c, uint32_t events)
+{
+	struct epoll_event ev;
+
+	if (c->l.events == events)
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.ptr = c;
+	if (epoll_ctl(t->ep, c->l.events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD,
+	    c->l.fd, &ev) == -1)
+		return -1;
+	c->l.events = events;
+	return 0;
+}
+
+static int
+lean_sample(struct client *c, int ok)
+{
+	struct sample *s;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap == 0 ? 4096 : c->cap * 2;
+
+		if ((s = realloc(c->s, cap * sizeof(*s))) == NULL)
+			return -1;
+		c->s = s;
+		c->cap = cap;
+	}
+	s = &c->s[c->n++];
+	s->start = c->l.start;
+	s->end = now_ns();
+	s->ok = ok;
+	return 0;
+}
+
+static void lean_fail(struct lean *, struct client *, int, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The request failed: an error, and the connection is dropped.  The
+ * next request goes on a new connection, started from the loop and
+ * not from here, so that a server refusing everything cannot make us
+ * recurse.  fatal: no point in trying again. */
+static void
+lean_fail(struct lean *t, struct client *c, int fatal, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->err[0] == '\0') {
+		va_start(ap, fmt);
+		vsnprintf(c->err, sizeof(c->err), fmt, ap);
+		va_end(ap);
+	}
+	if (lean_sample(c, 0) == -1)
+		fatal = 1;
+	lean_close(c, 0);
+	if (fatal) {
+		c->l.fatal = 1;
+		c->l.state = L_DONE;
+		t->active--;
+		return;
+	}
+	c->l.state = L_RESTART;
+	t->restart[t->nrestart++] = c;
+}
+
+/* After an SSL call returned r <= 0: wait for the socket, or fail. */
+static void
+lean_ssl_again(struct lean *t, struct client *c, int r, const char *what)
+{
+	int e, saved = errno;
+	long v;
+	char buf[200];
+
+	e = SSL_get_error(c->l.ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		if (lean_want(t, c, e == SSL_ERROR_WANT_READ ? EPOLLIN :
+		    EPOLLOUT) == -1)
+			lean_fail(t, c, 1, "epoll_ctl: %s", strerror(errno));
+		return;
+	}
+	if ((v = SSL_get_verify_result(c->l.ssl)) != X509_V_OK)
+		lean_fail(t, c, 1, "%s: the certificate of %s does not verify "
+		    "with %s: %s", what, g.host, g.cacert[0] != '\0' ?
+		    g.cacert : "the system's CAs",
+		    X509_verify_cert_error_string(v));
+	else if (e == SSL_ERROR_ZERO_RETURN ||
+	    (e == SSL_ERROR_SYSCALL && saved == 0))
+		lean_fail(t, c, 0, "%s: the server closed the connection",
+		    what);
+	else if (e == SSL_ERROR_SYSCALL)
+		lean_fail(t, c, 0, "%s: %s", what, strerror(saved));
+	else {
+		ERR_error_string_n(ERR_peek_last_error(), buf, sizeof(buf));
+		lean_fail(t, c, 0, "%s: %s", what, buf);
+	}
+}
+
+/* Writes the request: one SSL_write (one record) or one send. */
+static void
+lean_send(struct lean *t, struct client *c)
+{
+	struct lean_conn *l = &c->l;
+	ssize_t n;
+	int r;
+
+	if (g.tls) {
+		/* Without partial writes, a blocked SSL_write is retried
+		 * with the same arguments and writes all or nothing. */
+		if ((r = SSL_write(l->ssl, l->req, (int)l->req_len)) <= 0) {
+			lean_ssl_again(t, c, r, "TLS write");
+			return;
+		}
+	} else {
+		n = send(l->fd, l->req + l->req_off, l->req_len - l->req_off,
+		    MSG_NOSIGNAL);
+		if (n == -1 && errno != EAGAIN && errno != EINTR) {
+			lean_fail(t, c, 0, "send: %s", strerror(errno));
+			return;
+		}
+		if (n > 0)
+			l->req_off += (size_t)n;
+		if (l->req_off < l->req_len) {
+			if (lean_want(t, c, EPOLLOUT) == -1)
+				lean_fail(t, c, 1, "epoll_ctl: %s",
+				    strerror(errno));
+			return;
+		}
+	}
+	l->state = L_RECV;
+	l->rlen = 0;
+	memset(&l->rp, 0, sizeof(l->rp));
+	if (lean_want(t, c, EPOLLIN) == -1)
+		lean_fail(t, c, 1, "epoll_ctl: %s", strerror(errno));
+}
+
+static void lean_next(struct lean *, struct client *);
+
+/* Reads what is there; when the response is complete, judges it and
+ * sends the next request at once. */
+static void
+lean_recv(struct lean *t, struct client *c)
+{
+	struct lean_conn *l = &c->l;
+	const char *why, *body;
+	size_t space, blen;
+	ssize_t n;
+	int r, ok;
+
+	for (;;) {
+		/* The parser refuses a response before it could fill this. */
+		if ((space = RBUF_SIZE - 1 - l->rlen) == 0) {
+			lean_fail(t, c, 0, "response too large");
+			return;
+		}
+		if (g.tls) {
+			if ((r = SSL_read(l->ssl, l->rbuf + l->rlen,
+			    space > INT_MAX ? INT_MAX : (int)space)) <= 0) {
+				lean_ssl_again(t, c, r, "TLS read");
+				return;
+			}
+			n = r;
+		} else if ((n = recv(l->fd, l->rbuf + l->rlen, space,
+		    0)) <= 0) {
+			if (n == 0)
+				lean_fail(t, c, 0, "the server closed the "
+				    "connection");
+			else if (errno != EAGAIN && errno != EINTR)
+				lean_fail(t, c, 0, "recv: %s", strerror(errno));
+			return;         /* level-triggered: EPOLLIN is set */
+		}
+		l->rlen += (size_t)n;
+		if ((r = resp_parse(&l->rp, l->rbuf, l->rlen, &why)) == 1)
+			break;
+		if (r == -1) {
+			lean_fail(t, c, 0, "bad response: %s", why);
+			return;
+		}
+	}
+	l->rbuf[l->rlen] = '\0';
+	body = l->rbuf + l->rp.hdr_len;
+	ok = l->rp.status == 200 && memmem(body, l->rp.body_len, CERT_PREFIX,
+	    strlen(CERT_PREFIX)) != NULL;
+	if (lean_sample(c, ok) == -1) {
+		lean_fail(t, c, 1, "out of memory");
+		return;
+	}
+	if (!ok && c->err[0] == '\0')
+		snprintf(c->err, sizeof(c->err), "HTTP %d: %.180s",
+		    l->rp.status, body);
+	/* The first certificate of each client is checked in full
+	 * (during the warm-up), as the curl client does. */
+	if (ok && !c->checked && g.ca != NULL) {
+		c->checked = 1;
+		if ((why = verify_cert(body, l->key, &blen)) != NULL) {
+			c->s[c->n - 1].ok = 0;
+			if (c->err[0] == '\0')
+				snprintf(c->err, sizeof(c->err), "%s", why);
+		}
+	}
+	/* libcurl would reconnect too; `conns` shows it. */
+	if (l->rp.close)
+		lean_close(c, 1);
+	lean_next(t, c);
+}
+
+static void
+lean_handshake(struct lean *t, struct client *c)
+{
+	struct lean_conn *l = &c->l;
+	int r;
+
+	if ((r = SSL_connect(l->ssl)) != 1) {
+		lean_ssl_again(t, c, r, "TLS handshake");
+		return;
+	}
+	/* SSL_VERIFY_PEER already failed the handshake otherwise. */
+	if (SSL_get_verify_result(l->ssl) != X509_V_OK ||
+	    SSL_get0_peer_certificate(l->ssl) == NULL) {
+		lean_fail(t, c, 1, "TLS handshake: server certificate not "
+		    "verified");
+		return;
+	}
+	l->state = L_SEND;
+	lean_send(t, c);
+}
+
+static void
+lean_connected(struct lean *t, struct client *c)
+{
+	struct lean_conn *l = &c->l;
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err != 0) {
+		lean_fail(t, c, 0, "connect: %s", strerror(err));
+		return;
+	}
+	if (!g.tls) {
+		l->state = L_SEND;
+		lean_send(t, c);
+		return;
+	}
+	/* SNI only for a name, never for an IP address (RFC 6066). */
+	if ((l->ssl = SSL_new(g.ssl_ctx)) == NULL ||
+	    SSL_set_fd(l->ssl, l->fd) != 1 ||
+	    (!g.host_is_ip && SSL_set_tlsext_host_name(l->ssl, g.host) != 1)) {
+		lean_fail(t, c, 1, "SSL_new failed");
+		return;
+	}
+	l->state = L_HANDSHAKE;
+	lean_handshake(t, c);
+}
+
+static void
+lean_connect(struct lean *t, struct client *c)
+{
+	struct lean_conn *l = &c->l;
+	int one = 1;
+
+	c->connects++;
+	if ((l->fd = socket(g.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
+		lean_fail(t, c, 1, "socket: %s", strerror(errno));
+		return;
+	}
+	if (setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one)) == -1) {
+		lean_fail(t, c, 1, "TCP_NODELAY: %s", strerror(errno));
+		return;
+	}
+	if (connect(l->fd, (struct sockaddr *)&g.addr, g.addrlen) == -1 &&
+	    errno != EINPROGRESS) {
+		lean_fail(t, c, 0, "connect: %s", strerror(errno));
+		return;
+	}
+	/* Done or not, writable once it is: one path for both. */
+	l->state = L_CONNECT;
+	if (lean_want(t, c, EPOLLOUT) == -1)
+		lean_fail(t, c, 1, "epoll_ctl: %s", strerror(errno));
+}
+
+/* The next request, with the next subject key: on the connection, or
+ * on a new one.  A request on a new connection starts with its
+ * connect, as with libcurl. */
+static void
+lean_next(struct lean *t, struct client *c)
+{
+	struct lean_conn *l = &c->l;
+
+	if (l->limit != 0 && c->n >= l->limit) {
+		l->state = L_DONE;
+		t->active--;
+		return;
+	}
+	l->key = (l->key + 1) % NKEYS;
+	memcpy(l->req + l->prefix_len, g.tails[l->key], g.tail_len[l->key]);
+	l->req_len = l->prefix_len + g.tail_len[l->key];
+	l->req_off = 0;
+	l->start = now_ns();
+	if (l->fd == -1)
+		lean_connect(t, c);
+	else {
+		l->state = L_SEND;
+		lean_send(t, c);
+	}
+}
+
+/* One thread's loop: its connections until stop_flag, the deadline,
+ * or all done. */
+static void *
+lean_main(void *arg)
+{
+	struct lean *t = arg;
+	struct epoll_event ev[128];
+	struct client *c;
+	size_t i, n0;
+	int n, k;
+
+	for (i = 0; i < t->nc; i++)
+		lean_next(t, t->c[i]);
+	while (t->active > 0 &&
+	    !atomic_load_explicit(&stop_flag, memory_order_relaxed)) {
+		if (t->deadline != 0 && now_ns() > t->deadline)
+			break;
+		n = epoll_wait(t->ep, ev, 128, t->nrestart > 0 ? 0 : 50);
+		if (n == -1 && errno != EINTR)
+			die("epoll_wait", strerror(errno));
+		for (k = 0; k < n; k++) {
+			c = ev[k].data.ptr;
+			switch (c->l.state) {
+			case L_CONNECT: lean_connected(t, c); break;
+			case L_HANDSHAKE: lean_handshake(t, c); break;
+			case L_SEND: lean_send(t, c); break;
+			case L_RECV: lean_recv(t, c); break;
+			default: break;
+			}
+		}
+		/* Those that failed, on new connections; they may fail and
+		 * queue again behind these. */
+		if ((n0 = t->nrestart) > 0) {
+			for (i = 0; i < n0; i++)
+				lean_next(t, t->restart[i]);
+			t->nrestart -= n0;
+			memmove(t->restart, t->restart + n0,
+			    t->nrestart * sizeof(*t->restart));
+		}
+	}
+	return NULL;
+}
+
+/* Threads for the clients cl[0..n), spread round-robin, started. */
+static struct lean *
+lean_start(struct client *cl, unsigned n, unsigned *ntp)
+{
+	struct lean *lt;
+	unsigned nt = g.client_threads < n ? g.client_threads : n, i;
+
+	if ((lt = calloc(nt, sizeof(*lt))) == NULL)
+		die("clients", "out of memory");
+	for (i = 0; i < nt; i++) {
+		/* A client is queued at most once, plus once more while
+		 * the queue is being worked through. */
+		if ((lt[i].ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+			die("epoll_create1", strerror(errno));
+		if ((lt[i].c = calloc(n / nt + 1, sizeof(*lt[i].c))) == NULL ||
+		    (lt[i].restart = calloc(2 * (n / nt + 1),
+		    sizeof(*lt[i].restart))) == NULL)
+			die("clients", "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		lean_client_init(&cl[i]);
+		lt[i % nt].c[lt[i % nt].nc++] = &cl[i];
+		lt[i % nt].active++;
+	}
+	for (i = 0; i < nt; i++)
+		if (pthread_create(&lt[i].th, NULL, lean_main, &lt[i]) != 0)
+			die("pthread_create", "failed");
+	*ntp = nt;
+	return lt;
+}
+
+static void
+lean_join(struct lean *lt, unsigned nt)
+{
+	unsigned i;
+
+	for (i = 0; i < nt; i++) {
+		pthread_join(lt[i].th, NULL);
+		close(lt[i].ep);
+		free(lt[i].c);
+		free(lt[i].restart);
+	}
+	free(lt);
+}
+
+/* The probe's request through the lean client; retried while the
+ * server is not up, but a certificate that does not verify ends the
+ * run at once. */
+static void
+lean_probe(void)
+{
+	struct client c, *cp = &c, *rs[2];
+	struct lean t;
+	const char *why;
+	char last[sizeof(c.err)] = "no answer within 10 s";
+	int64_t deadline = now_ns() + 10 * (int64_t)1000000000;
+
+	for (;;) {
+		memset(&c, 0, sizeof(c));
+		c.token = g.tokens[0];
+		lean_client_init(&c);
+		c.l.limit = 1;
+		c.l.key = NKEYS - 1;            /* the first is key 0 */
+		c.checked = 1;                  /* checked here, below */
+		memset(&t, 0, sizeof(t));
+		if ((t.ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+			die("epoll_create1", strerror(errno));
+		t.c = &cp;
+		t.nc = t.active = 1;
+		t.restart = rs;
+		t.deadline = deadline;
+		lean_main(&t);
+		close(t.ep);
+		if (c.n == 1 && c.s[0].ok)
+			break;
+		if (c.err[0] != '\0')
+			memcpy(last, c.err, sizeof(last));
+		if (c.l.fatal || now_ns() > deadline || interrupted) {
+			show_log(g.serve_log);
+			die("first request", last);
+		}
+		server_alive();
+		lean_close(&c, 0);
+		free(c.l.req);
+		free(c.l.rbuf);
+		free(c.s);
+		usleep(50000);
+	}
+	if (g.ca != NULL && (why = verify_cert(c.l.rbuf + c.l.rp.hdr_len, 0,
+	    &g.body_size)) != NULL)
+		die("first certificate", why);
+	if (c.l.ssl != NULL)
+		snprintf(g.tls_info, sizeof(g.tls_info), "%s %s",
+		    SSL_get_version(c.l.ssl), SSL_get_cipher_name(c.l.ssl));
+	lean_close(&c, 1);
+	free(c.l.req);
+	free(c.l.rbuf);
+	free(c.s);
+}
+
 /* CPU seconds (user + system) of a process from /proc; -1 if unknown. */
 static double
 proc_cpu(pid_t pid)
@@ -890,7 +1774,8 @@ run_level(struct level *lv, double warmup, double seconds,
     pid_t server_pid)
 {
 	struct client *cl;
-	unsigned i;
+	struct lean *lt = NULL;
+	unsigned i, nlt = 0;
 	int64_t t0, t1;
 	double s0 = -1, s1 = -1, c0, c1, *lat, sum = 0;
 	unsigned long long i0, tot0, i1, tot1;
@@ -902,9 +1787,16 @@ run_level(struct level *lv, double warmup, double seconds,
 	for (i = 0; i < lv->clients; i++) {
 		cl[i].idx = i;
 		cl[i].token = g.tokens[i % g.ntokens];
-		client_init(&cl[i]);
-		if (pthread_create(&cl[i].th, NULL, client_main, &cl[i]) != 0)
-			die("pthread_create", "failed");
+	}
+	if (g.lean)
+		lt = lean_start(cl, lv->clients, &nlt);
+	else {
+		for (i = 0; i < lv->clients; i++) {
+			client_init(&cl[i]);
+			if (pthread_create(&cl[i].th, NULL, client_main,
+			    &cl[i]) != 0)
+				die("pthread_create", "failed");
+		}
 	}
 	sleep_until(now_ns() + (int64_t)(warmup * 1e9));
 	t0 = now_ns();
@@ -919,8 +1811,11 @@ run_level(struct level *lv, double warmup, double seconds,
 	c1 = self_cpu();
 	machine_cpu(&i1, &tot1);
 	atomic_store(&stop_flag, 1);
-	for (i = 0; i < lv->clients; i++)
-		pthread_join(cl[i].th, NULL);
+	if (g.lean)
+		lean_join(lt, nlt);
+	else
+		for (i = 0; i < lv->clients; i++)
+			pthread_join(cl[i].th, NULL);
 
 	lv->secs = (double)(t1 - t0) / 1e9;
 	for (i = 0; i < lv->clients; i++)
@@ -951,9 +1846,15 @@ run_level(struct level *lv, double warmup, double seconds,
 		lv->connects += cl[i].connects;
 		if (lv->err[0] == '\0' && cl[i].err[0] != '\0')
 			snprintf(lv->err, sizeof(lv->err), "%s", cl[i].err);
-		curl_slist_free_all(cl[i].hdrs);
-		curl_easy_cleanup(cl[i].h);
-		free(cl[i].resp);
+		if (g.lean) {
+			lean_close(&cl[i], cl[i].l.state != L_DONE);
+			free(cl[i].l.req);
+			free(cl[i].l.rbuf);
+		} else {
+			curl_slist_free_all(cl[i].hdrs);
+			curl_easy_cleanup(cl[i].h);
+			free(cl[i].resp);
+		}
 		free(cl[i].s);
 	}
 	free(cl);
@@ -1012,6 +1913,10 @@ probe(void)
 	const char *why;
 	int64_t deadline = now_ns() + 10 * (int64_t)1000000000;
 
+	if (g.lean) {
+		lean_probe();
+		return;
+	}
 	memset(&c, 0, sizeof(c));
 	c.token = g.tokens[0];
 	client_init(&c);
@@ -1041,6 +1946,7 @@ usage(int status)
 	    "[--signer PATH]\n"
 	    "                   [--tmpdir DIR] [--keep] [--server-cpus LIST] "
 	    "[--client-cpus LIST]\n"
+	    "                   [--client lean|curl] [--client-threads K]\n"
 	    "       bench-serve --url URL --token T [--token T2 ...] "
 	    "[--cacert FILE] [--server-pid PID] ...\n"
 	    "  --seconds N        measured window per level (default 5)\n"
@@ -1054,6 +1960,13 @@ usage(int status)
 	    "runs dry)\n"
 	    "  --raw-seconds N    raw Ed25519 signing time (default 2)\n"
 	    "  --no-tls           plain HTTP on loopback (to see what TLS costs)\n"
+	    "  --client lean      all connections from a few epoll threads, "
+	    "OpenSSL\n"
+	    "                     directly (the default)\n"
+	    "  --client curl      one thread and one libcurl handle per "
+	    "client\n"
+	    "  --client-threads K lean: threads driving the connections "
+	    "(default 1)\n"
 	    "  --signer PATH      pgl-signer binary (default %s)\n"
 	    "  --tmpdir DIR       where the signer's directory goes "
 	    "(default $TMPDIR or /tmp)\n"
@@ -1115,6 +2028,8 @@ main(int argc, char **argv)
 		{ "token", required_argument, NULL, 't' },
 		{ "cacert", required_argument, NULL, 'a' },
 		{ "server-pid", required_argument, NULL, 'p' },
+		{ "client", required_argument, NULL, 'L' },
+		{ "client-threads", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1128,7 +2043,7 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	cpu_set_t set;
 	char *p, *end, wbuf[64];
-	int c, failed = 0, goal_seen = 0;
+	int c, failed = 0, goal_seen = 0, threads_set = 0;
 	double ncpu = (double)sysconf(_SC_NPROCESSORS_ONLN), load[3];
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -1174,12 +2089,27 @@ main(int argc, char **argv)
 		case 'p':
 			server_pid = (pid_t)parse_ulong(optarg, 1, INT_MAX);
 			break;
+		case 'L':
+			if (strcmp(optarg, "lean") == 0)
+				g.lean = 1;
+			else if (strcmp(optarg, "curl") == 0)
+				g.lean = 0;
+			else
+				usage(2);
+			break;
+		case 'K':
+			g.client_threads = (unsigned)parse_ulong(optarg, 1,
+			    MAX_CLIENT_THREADS);
+			threads_set = 1;
+			break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
 	}
-	if (optind != argc || (url == NULL) != (g.ntokens == 0))
+	if (optind != argc || (url == NULL) != (g.ntokens == 0) ||
+	    (threads_set && !g.lean))
 		usage(2);
+	resp_selftest();
 	if (g.client_cpus != NULL && (parse_cpus(g.client_cpus, &set) != 0 ||
 	    sched_setaffinity(0, sizeof(set), &set) != 0))
 		die("--client-cpus", "bad CPU list");
@@ -1248,6 +2178,11 @@ main(int argc, char **argv)
 		}
 		workers_label = wbuf;
 	}
+	if (g.lean) {
+		lean_url();
+		if (g.tls)
+			lean_tls_init();
+	}
 	probe();
 	if (g.body_size == 0)
 		g.body_size = 340;
@@ -1261,8 +2196,16 @@ main(int argc, char **argv)
 	    g.tls ? "TLS" : "plain HTTP", g.ntokens, g.ca != NULL ?
 	    "Ed25519 CA (each client's first certificate verified)" :
 	    "CA unknown (certificates not verified)");
-	printf("clients: threads with one libcurl handle each (one keep-alive "
-	    "connection),\n  POST /v1/certs/user back to back, %d distinct "
+	if (g.lean)
+		printf("clients: lean (epoll, %u thread%s, %s%s%s), one "
+		    "keep-alive connection each,\n", g.client_threads,
+		    g.client_threads == 1 ? "" : "s", g.tls ?
+		    OpenSSL_version(OPENSSL_VERSION) : "plain TCP",
+		    g.tls ? ", " : "", g.tls_info);
+	else
+		printf("clients: threads with one libcurl handle each (one "
+		    "keep-alive connection),\n");
+	printf("  POST /v1/certs/user back to back, %d distinct "
 	    "subject keys; %.1f s warm-up + %.1f s measured per level\n",
 	    NKEYS, warmup, seconds);
 	if (getloadavg(load, 3) == 3)
@@ -1344,8 +2287,10 @@ main(int argc, char **argv)
 	pgl_key_free(g.ca);
 	for (i = 0; i < NKEYS; i++) {
 		free(g.bodies[i]);
+		free(g.tails[i]);
 		free(g.subject_pk[i]);
 	}
+	SSL_CTX_free(g.ssl_ctx);
 	for (i = 0; i < MAX_TOKENS; i++)
 		free(g.own_tokens[i]);
 	curl_global_cleanup();
