@@ -37,6 +37,7 @@ pgl_strerror(int r)
 	case PGL_E_NOT_FOUND: return "not found";
 	case PGL_E_STORE: return "state database error";
 	case PGL_E_EXHAUSTED: return "no free value left in the configured range";
+	case PGL_E_NEWER: return "written by a newer version of pgl";
 	}
 	return "unknown error";
 }

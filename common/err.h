@@ -34,6 +34,7 @@ enum pgl_err {
 	PGL_E_NOT_FOUND = -27,
 	PGL_E_STORE = -28,          /* the state database failed */
 	PGL_E_EXHAUSTED = -29,      /* e.g. no uid left in the range */
+	PGL_E_NEWER = -30,          /* written by a newer version */
 };
 
 /* A short human sentence for an error code; never NULL. */

@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "api.h"
 #include "audit.h"
@@ -92,7 +91,7 @@ sign_host(struct pgl_service *svc, const char *host, const struct pgl_key *key,
 	struct pgl_buf *blob = NULL;
 	char key_id[512], *fp = NULL;
 	const char *what;
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = (uint64_t)time(NULL), seq;
 	size_t n = 0, i;
 	int r;
 
@@ -110,12 +109,8 @@ sign_host(struct pgl_service *svc, const char *host, const struct pgl_key *key,
 	req.valid_after = now - 60;
 	req.valid_before = now + svc->config->host_cert_ttl;
 	req.key_id = key_id;
-	do {
-		if (RAND_bytes((unsigned char *)&req.serial, sizeof(req.serial)) != 1) {
-			r = PGL_E_CRYPTO;
-			goto out;
-		}
-	} while (req.serial == 0);
+	if ((r = pgl_store_new_serial(svc->store, &seq, &req.serial)) != 0)
+		goto out;
 	snprintf(key_id, sizeof(key_id), "pgl-host:%s:%" PRIu64, host, req.serial);
 	if ((blob = pgl_buf_new()) == NULL) {
 		r = PGL_E_NOMEM;
@@ -125,6 +120,7 @@ sign_host(struct pgl_service *svc, const char *host, const struct pgl_key *key,
 	    (r = pgl_key_fingerprint(key, &fp)) != 0)
 		goto out;
 	memset(&rec, 0, sizeof(rec));
+	rec.seq = seq;
 	rec.serial = req.serial;
 	rec.key_id = key_id;
 	rec.identity = host;

@@ -211,6 +211,7 @@ struct sign_state {
 	struct pgl_policy_ref *pol;     /* d[] points into it */
 	struct pgl_identity who;
 	struct pgl_cert_req creq;
+	uint64_t seq;                   /* the record's sequence number */
 	struct pgl_cert_record rec;
 	int tries;
 	int result;                     /* the record's, from the writer */
@@ -264,11 +265,10 @@ issue(struct pgl_request *rq, struct sign_state *st)
 	char msg[512];
 	int r;
 
-	do {
-		if (pgl_cert_random(&st->creq.serial,
-		    sizeof(st->creq.serial)) != 0)
-			return pgl_http_error(rq, 500, "no randomness");
-	} while (st->creq.serial == 0);
+	if ((r = pgl_store_new_serial(svc->store, &st->seq,
+	    &st->creq.serial)) != 0)
+		return pgl_http_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "no serial: %s", pgl_strerror(r));
 	snprintf(st->key_id, sizeof(st->key_id), "pgl:%s:%s:%" PRIu64,
 	    st->identity, st->resource_list, st->creq.serial);
 	pgl_buf_reset(st->blob);
@@ -280,6 +280,7 @@ issue(struct pgl_request *rq, struct sign_state *st)
 		    st->resource_list, st->fp, msg);
 	}
 	memset(&st->rec, 0, sizeof(st->rec));
+	st->rec.seq = st->seq;
 	st->rec.serial = st->creq.serial;
 	st->rec.key_id = st->key_id;
 	st->rec.identity = st->identity;
@@ -310,7 +311,7 @@ finish(struct pgl_request *rq, struct sign_state *st)
 	size_t i;
 	enum MHD_Result ret;
 
-	/* A serial drawn twice (2^-64 per issued certificate): again. */
+	/* A sequence number another process took: again with a new one. */
 	if (st->result == PGL_E_EXISTS && st->tries < SERIAL_TRIES)
 		return issue(rq, st);
 	if (st->result != 0)

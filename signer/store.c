@@ -1,6 +1,7 @@
 /* SQLite state with a single writer thread doing group commits. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,17 +12,31 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sqlite3.h>
+#include <sodium.h>
 
 #include "err.h"
+#include "serial.h"
 #include "store.h"
 #include "sshkey.h"
 #include "username.h"
 
-#define SCHEMA_VERSION "1"
+#define SCHEMA_VERSION 2
+#define STR(x) STR_(x)
+#define STR_(x) #x
 #define CHECKPOINT_FRAMES 1000          /* SQLite's auto-checkpoint size */
 #define WAL_MAX_FRAMES 4000             /* then the writer checkpoints too */
 #define TOKEN_BYTES 32
 #define MAX_CANDIDATES 10000
+
+/* Rows append in issue order, keyed by their sequence number; the
+ * serial is a keyed permutation of it (serial.h), unique without an
+ * index whose random entries would dirty a page per certificate. */
+#define CERTS_TABLE(name) \
+    "CREATE TABLE IF NOT EXISTS " name " (" \
+    "  seq INTEGER PRIMARY KEY, serial INTEGER NOT NULL, key_id TEXT NOT NULL," \
+    "  identity TEXT NOT NULL, resource TEXT NOT NULL, type INTEGER NOT NULL," \
+    "  valid_after INTEGER NOT NULL, valid_before INTEGER NOT NULL," \
+    "  fingerprint TEXT NOT NULL, issued INTEGER NOT NULL);"
 
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
@@ -32,12 +47,7 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS tokens ("
     "  hash BLOB PRIMARY KEY, identity TEXT NOT NULL,"
     "  created INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);"
-    /* Rows append in issue order; the serial (random) is a unique
-     * index, whose small entries are cheaper to scatter than rows. */
-    "CREATE TABLE IF NOT EXISTS certs ("
-    "  serial INTEGER NOT NULL UNIQUE, key_id TEXT NOT NULL, identity TEXT NOT NULL,"
-    "  resource TEXT NOT NULL, type INTEGER NOT NULL, valid_after INTEGER NOT NULL,"
-    "  valid_before INTEGER NOT NULL, fingerprint TEXT NOT NULL, issued INTEGER NOT NULL);"
+    CERTS_TABLE("certs")
     "CREATE INDEX IF NOT EXISTS certs_identity ON certs (identity);"
     "CREATE TABLE IF NOT EXISTS revocations ("
     "  kind TEXT NOT NULL CHECK (kind IN ('serial', 'key_id', 'identity')),"
@@ -50,7 +60,7 @@ static const char schema[] =
     "  used INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS groups ("
     "  name TEXT PRIMARY KEY, gid INTEGER NOT NULL UNIQUE);"
-    "INSERT OR IGNORE INTO meta VALUES ('schema', " SCHEMA_VERSION ");"
+    "INSERT OR IGNORE INTO meta VALUES ('schema', " STR(SCHEMA_VERSION) ");"
     "INSERT OR IGNORE INTO meta VALUES ('revocations', 0);";
 
 /* Statements prepared once per connection. */
@@ -87,7 +97,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_NEXT_UID] = "SELECT value FROM meta WHERE key = 'next_uid'",
 	[ST_IDENTITY_ADD] = "INSERT INTO identities VALUES (?, ?, ?, ?)",
 	[ST_UID_BUMP] = "INSERT OR REPLACE INTO meta VALUES ('next_uid', ?)",
-	[ST_CERT_ADD] = "INSERT INTO certs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_CERT_ADD] = "INSERT INTO certs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_TOKEN_ADD] = "INSERT INTO tokens (hash, identity, created) VALUES (?, ?, ?)",
 	[ST_TOKEN_GET] = "SELECT hash, identity FROM tokens WHERE hash = ? AND revoked = 0",
 	[ST_REVOKE] = "INSERT OR IGNORE INTO revocations VALUES (?, ?, ?)",
@@ -176,6 +186,11 @@ struct pgl_store {
 	pthread_cond_t cp_work;         /* under lock: cp_due or stop */
 	int cp_due;
 	int wal_frames;                 /* writer only: frames in the WAL */
+	/* Certificate sequence numbers are drawn by the signing threads
+	 * (the serial goes into the certificate before its record is
+	 * written); the permutation key comes from the database. */
+	_Atomic uint64_t next_seq;
+	uint8_t serial_key[PGL_SERIAL_KEY_LEN];
 	int cp_mark;                    /* writer only: wal_frames at the last wake */
 };
 
@@ -412,6 +427,122 @@ submit(struct pgl_store *s, int (*fn)(struct pgl_store *, struct conn *,
 	return j.result;
 }
 
+/* One integer of a query without parameters; def when it has no row. */
+static int
+query_int(struct conn *c, const char *sql, int64_t def, int64_t *out)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (sqlite3_prepare_v2(c->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return PGL_E_STORE;
+	rc = sqlite3_step(q);
+	*out = rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL ?
+	    sqlite3_column_int64(q, 0) : def;
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : PGL_E_STORE;
+}
+
+/* Schema 1 kept random serials under a unique index; schema 2 keys rows
+ * by sequence number.  Old rows keep their serials, their rowid becomes
+ * their sequence number, and new numbers continue after them. */
+static int
+schema_upgrade(struct conn *c)
+{
+	static const char v1_to_v2[] =
+	    "BEGIN IMMEDIATE;"
+	    CERTS_TABLE("certs_v2")
+	    "INSERT INTO certs_v2 SELECT rowid, serial, key_id, identity,"
+	    "  resource, type, valid_after, valid_before, fingerprint, issued"
+	    "  FROM certs ORDER BY rowid;"
+	    "DROP TABLE certs;"
+	    "ALTER TABLE certs_v2 RENAME TO certs;"
+	    "CREATE INDEX certs_identity ON certs (identity);"
+	    "UPDATE meta SET value = 2 WHERE key = 'schema';"
+	    "COMMIT;";
+	int64_t v;
+	int r;
+
+	if ((r = query_int(c, "SELECT value FROM meta WHERE key = 'schema'",
+	    0, &v)) != 0)
+		return r;
+	if (v > SCHEMA_VERSION)
+		return PGL_E_NEWER;
+	if (v == SCHEMA_VERSION)
+		return 0;
+	if (v != 1)
+		return PGL_E_STORE;
+	if ((r = exec_sql(c, v1_to_v2)) != 0)
+		exec_sql(c, "ROLLBACK");
+	return r;
+}
+
+/* The serial permutation's key (made once, with the database) and the
+ * next sequence number. */
+static int
+serial_setup(struct pgl_store *s)
+{
+	uint8_t fresh[PGL_SERIAL_KEY_LEN];
+	sqlite3_stmt *q = NULL;
+	int64_t k[2], max;
+	size_t i;
+	int r = PGL_E_STORE;
+
+	if (sodium_init() < 0)
+		return PGL_E_CRYPTO;
+	randombytes_buf(fresh, sizeof(fresh));
+	if (sqlite3_prepare_v2(s->writer.db, "INSERT OR IGNORE INTO meta "
+	    "VALUES ('serial_key_0', ?), ('serial_key_1', ?)", -1, &q,
+	    NULL) != SQLITE_OK)
+		goto out;
+	for (i = 0; i < 2; i++) {
+		uint64_t u = 0;
+
+		memcpy(&u, fresh + 8 * i, 8);
+		sqlite3_bind_int64(q, (int)i + 1, (int64_t)u);
+	}
+	if (sqlite3_step(q) != SQLITE_DONE)
+		goto out;
+	if ((r = query_int(&s->writer, "SELECT value FROM meta WHERE key = "
+	    "'serial_key_0'", 0, &k[0])) != 0 ||
+	    (r = query_int(&s->writer, "SELECT value FROM meta WHERE key = "
+	    "'serial_key_1'", 0, &k[1])) != 0 ||
+	    (r = query_int(&s->writer, "SELECT max(seq) FROM certs", 0,
+	    &max)) != 0)
+		goto out;
+	for (i = 0; i < 2; i++) {
+		uint64_t u = (uint64_t)k[i];
+
+		memcpy(s->serial_key + 8 * i, &u, 8);
+	}
+	atomic_store(&s->next_seq, (uint64_t)(max < 0 ? 0 : max) + 1);
+	r = 0;
+ out:
+	sqlite3_finalize(q);
+	explicit_bzero(fresh, sizeof(fresh));
+	explicit_bzero(k, sizeof(k));
+	return r;
+}
+
+int
+pgl_store_new_serial(struct pgl_store *s, uint64_t *seq, uint64_t *serial)
+{
+	uint64_t n, v;
+
+	/* Serial 0 cannot be revoked (certificates.md): one number in
+	 * 2^64 maps to it and is skipped.  Sequence numbers stay below
+	 * 2^63, SQLite's largest integer. */
+	do {
+		n = atomic_fetch_add(&s->next_seq, 1);
+		if (n == 0 || n > (uint64_t)INT64_MAX)
+			return PGL_E_EXHAUSTED;
+		v = pgl_serial_permute(s->serial_key, n);
+	} while (v == 0);
+	*seq = n;
+	*serial = v;
+	return 0;
+}
+
 int
 pgl_store_open(const char *state_dir, uint32_t uid_min, uint32_t uid_max,
     struct pgl_store **out)
@@ -451,7 +582,9 @@ pgl_store_open(const char *state_dir, uint32_t uid_min, uint32_t uid_max,
 		if (r != 0)
 			goto fail;
 	}
-	if ((r = exec_sql(&s->writer, schema)) != 0)
+	if ((r = exec_sql(&s->writer, schema)) != 0 ||
+	    (r = schema_upgrade(&s->writer)) != 0 ||
+	    (r = serial_setup(s)) != 0)
 		goto fail;
 	if ((r = conn_open(s->path, &s->checkpointer)) != 0)
 		goto fail;
@@ -503,6 +636,7 @@ pgl_store_close(struct pgl_store *s)
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->cache_lock);
 	explicit_bzero(s->tokens, sizeof(s->tokens));
+	explicit_bzero(s->serial_key, sizeof(s->serial_key));
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->cp_work);
 	free(s->path);
@@ -714,24 +848,40 @@ cert_add(struct pgl_store *s, struct conn *c, void *arg)
 	sqlite3_stmt *q;
 	int rc;
 
-	(void)s;
 	if ((q = stmt(c, ST_CERT_ADD)) == NULL)
 		return PGL_E_STORE;
+	if (rec->seq == 0 || rec->seq > (uint64_t)INT64_MAX)
+		return PGL_E_INVALID_ARG;
+	sqlite3_bind_int64(q, 1, (int64_t)rec->seq);
 	/* SQLite integers are signed: store the serial's bit pattern. */
-	sqlite3_bind_int64(q, 1, (int64_t)rec->serial);
-	sqlite3_bind_text(q, 2, rec->key_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, rec->identity, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, rec->resource, -1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 5, (int)rec->type);
-	sqlite3_bind_int64(q, 6, (int64_t)rec->valid_after);
-	sqlite3_bind_int64(q, 7, rec->valid_before > INT64_MAX ? INT64_MAX :
+	sqlite3_bind_int64(q, 2, (int64_t)rec->serial);
+	sqlite3_bind_text(q, 3, rec->key_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, rec->identity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, rec->resource, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 6, (int)rec->type);
+	sqlite3_bind_int64(q, 7, (int64_t)rec->valid_after);
+	sqlite3_bind_int64(q, 8, rec->valid_before > INT64_MAX ? INT64_MAX :
 	    (int64_t)rec->valid_before);
-	sqlite3_bind_text(q, 8, rec->fingerprint, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 9, (int64_t)time(NULL));
+	sqlite3_bind_text(q, 9, rec->fingerprint, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 10, (int64_t)time(NULL));
 	rc = sqlite3_step(q);
 	sqlite3_reset(q);
-	if (rc == SQLITE_CONSTRAINT)
-		return PGL_E_EXISTS;    /* serial collision: caller retries */
+	if (rc == SQLITE_CONSTRAINT) {
+		/* The number is taken: another process wrote to this
+		 * database.  Continue after its rows; the caller retries. */
+		int64_t max;
+		uint64_t next, cur;
+
+		if (query_int(c, "SELECT max(seq) FROM certs", 0, &max) == 0 &&
+		    max > 0) {
+			next = (uint64_t)max + 1;
+			cur = atomic_load(&s->next_seq);
+			while (cur < next && !atomic_compare_exchange_weak(
+			    &s->next_seq, &cur, next))
+				;
+		}
+		return PGL_E_EXISTS;
+	}
 	return rc == SQLITE_DONE ? 0 : PGL_E_STORE;
 }
 

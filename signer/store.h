@@ -22,6 +22,7 @@ struct pgl_identity {
 };
 
 struct pgl_cert_record {
+	uint64_t seq;                   /* from pgl_store_new_serial */
 	uint64_t serial;
 	const char *key_id;
 	const char *identity;           /* or host name for host certs */
@@ -52,6 +53,12 @@ int pgl_store_identity(struct pgl_store *s, const char *identity,
 int pgl_store_identity_get(struct pgl_store *s, const char *identity,
     struct pgl_identity *out);
 
+/* The next certificate's sequence number and serial (a keyed
+ * permutation of it: random-looking, never 0, never repeated).  A
+ * record with a sequence number already taken fails with
+ * PGL_E_EXISTS: draw again. */
+int pgl_store_new_serial(struct pgl_store *s, uint64_t *seq,
+    uint64_t *serial);
 /* Records an issued certificate; returns once it is durable. */
 int pgl_store_record_cert(struct pgl_store *s, const struct pgl_cert_record *c);
 

@@ -410,7 +410,7 @@ test_strerror(void)
 {
 	int r, j, ok = 1, distinct = 1;
 
-	for (r = PGL_OK; r >= PGL_E_NOT_ALLOWED; r--) {
+	for (r = PGL_OK; r >= PGL_E_NEWER; r--) {
 		const char *s = pgl_strerror(r);
 
 		if (s == NULL || *s == '\0' || strcmp(s, "unknown error") == 0) {
@@ -418,8 +418,8 @@ test_strerror(void)
 			ok = 0;
 		}
 	}
-	for (r = PGL_E_NOMEM; r >= PGL_E_NOT_ALLOWED; r--)
-		for (j = r - 1; j >= PGL_E_NOT_ALLOWED; j--)
+	for (r = PGL_E_NOMEM; r >= PGL_E_NEWER; r--)
+		for (j = r - 1; j >= PGL_E_NEWER; j--)
 			if (r != PGL_E_SYSTEM && j != PGL_E_SYSTEM &&
 			    strcmp(pgl_strerror(r), pgl_strerror(j)) == 0)
 				distinct = 0;
