@@ -64,6 +64,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sodium.h>
 
 #include "buf.h"
 #include "err.h"
@@ -176,6 +177,7 @@ static struct {
 	pid_t server;                   /* 0: none of ours */
 	int tls;
 	int keep;
+	FILE *dump;                     /* --dump: every measured request */
 	int workers;                    /* 0: the config's default */
 	const char *server_cpus, *client_cpus;
 	size_t body_size;               /* of a certificate, for raw */
@@ -1833,6 +1835,11 @@ run_level(struct level *lv, double warmup, double seconds,
 				continue;
 			}
 			lv->ok++;
+			if (s->start >= t0 && g.dump != NULL)
+				fprintf(g.dump, "%u %u %.3f %.3f\n",
+				    lv->clients, (unsigned)i,
+				    (double)(s->start - t0) / 1e6,
+				    (double)(s->end - t0) / 1e6);
 			if (s->start >= t0) {
 				lat[nlat] = (double)(s->end - s->start) / 1e6;
 				sum += lat[nlat++];
@@ -1871,36 +1878,31 @@ run_level(struct level *lv, double warmup, double seconds,
 	lv->idle = tot1 > tot0 ? (double)(i1 - i0) / (double)(tot1 - tot0) : -1;
 }
 
-/* Raw Ed25519 signatures, one thread, as bench-sign makes them:
- * EVP_MD_CTX_new, EVP_DigestSignInit_ex, EVP_DigestSign, free. */
+/* Raw Ed25519 signatures, one thread, as bench-sign makes them: through
+ * libsodium, the library the signer signs with, its key ready. */
 static double
 raw_rate(size_t msglen, double seconds)
 {
-	EVP_PKEY *pk;
-	uint8_t msg[2048], sig[128];
+	uint8_t pk[crypto_sign_ed25519_PUBLICKEYBYTES];
+	uint8_t sk[crypto_sign_ed25519_SECRETKEYBYTES];
+	uint8_t msg[2048], sig[crypto_sign_ed25519_BYTES];
 	unsigned long n = 0;
 	int64_t t0, t;
-	size_t siglen;
-	EVP_MD_CTX *ctx;
 
 	if (msglen > sizeof(msg))
 		msglen = sizeof(msg);
-	if ((pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL ||
-	    RAND_bytes(msg, (int)msglen) != 1)
-		die("raw", "OpenSSL failed");
+	if (sodium_init() < 0 || crypto_sign_ed25519_keypair(pk, sk) != 0)
+		die("raw", "libsodium failed");
+	randombytes_buf(msg, msglen);
 	t0 = now_ns();
 	do {
-		siglen = sizeof(sig);
-		if ((ctx = EVP_MD_CTX_new()) == NULL ||
-		    EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL, pk,
-		    NULL) != 1 ||
-		    EVP_DigestSign(ctx, sig, &siglen, msg, msglen) != 1)
-			die("raw", "EVP_DigestSign failed");
-		EVP_MD_CTX_free(ctx);
+		if (crypto_sign_ed25519_detached(sig, NULL, msg, msglen,
+		    sk) != 0)
+			die("raw", "crypto_sign_ed25519_detached failed");
 		n++;
 		t = now_ns();
 	} while (t - t0 < (int64_t)(seconds * 1e9) && !interrupted);
-	EVP_PKEY_free(pk);
+	sodium_memzero(sk, sizeof(sk));
 	return (double)n / ((double)(t - t0) / 1e9);
 }
 
@@ -1944,8 +1946,9 @@ usage(int status)
 	    "[--workers N]\n"
 	    "                   [--identities N] [--raw-seconds N] [--no-tls] "
 	    "[--signer PATH]\n"
-	    "                   [--tmpdir DIR] [--keep] [--server-cpus LIST] "
-	    "[--client-cpus LIST]\n"
+	    "                   [--tmpdir DIR] [--keep] [--dump FILE] "
+	    "[--server-cpus LIST]\n"
+	    "                   [--client-cpus LIST]\n"
 	    "                   [--client lean|curl] [--client-threads K]\n"
 	    "       bench-serve --url URL --token T [--token T2 ...] "
 	    "[--cacert FILE] [--server-pid PID] ...\n"
@@ -1971,6 +1974,10 @@ usage(int status)
 	    "  --tmpdir DIR       where the signer's directory goes "
 	    "(default $TMPDIR or /tmp)\n"
 	    "  --keep             keep that directory (audit log, database)\n"
+	    "  --dump FILE        one line per measured request: clients, "
+	    "client,\n"
+	    "                     start and end in ms from the window's "
+	    "start\n"
 	    "  --server-cpus L    pin the server to these CPUs (e.g. 1)\n"
 	    "  --client-cpus L    pin the clients to these CPUs (e.g. 0)\n"
 	    "  --url URL          clients only: a running server's "
@@ -2022,6 +2029,7 @@ main(int argc, char **argv)
 		{ "signer", required_argument, NULL, 'S' },
 		{ "tmpdir", required_argument, NULL, 'd' },
 		{ "keep", no_argument, NULL, 'k' },
+		{ "dump", required_argument, NULL, 'D' },
 		{ "server-cpus", required_argument, NULL, 'P' },
 		{ "client-cpus", required_argument, NULL, 'C' },
 		{ "url", required_argument, NULL, 'u' },
@@ -2077,6 +2085,10 @@ main(int argc, char **argv)
 		case 'S': g.signer = optarg; break;
 		case 'd': g.tmpdir = optarg; break;
 		case 'k': g.keep = 1; break;
+		case 'D':
+			if ((g.dump = fopen(optarg, "w")) == NULL)
+				die(optarg, strerror(errno));
+			break;
 		case 'P': g.server_cpus = optarg; break;
 		case 'C': g.client_cpus = optarg; break;
 		case 'u': url = optarg; break;
@@ -2218,8 +2230,9 @@ main(int argc, char **argv)
 	fflush(stdout);
 
 	raw = raw_rate(g.body_size, raw_secs);
-	printf("raw Ed25519 signatures (EVP_DigestSign, %zu-byte message, "
-	    "1 thread, %.1f s): %.0f sigs/s\n\n", g.body_size, raw_secs, raw);
+	printf("raw Ed25519 signatures (libsodium %s, what the signer uses; "
+	    "%zu-byte message, 1 thread, %.1f s): %.0f sigs/s\n\n",
+	    sodium_version_string(), g.body_size, raw_secs, raw);
 	printf("%7s %9s %6s %7s %7s %7s %7s %6s %5s %7s %7s %7s %9s\n",
 	    "clients", "certs/s", "/raw", "p50 ms", "p99 ms", "max ms",
 	    "mean ms", "errors", "conns", "srv CPU", "cli CPU", "others",
@@ -2283,6 +2296,8 @@ main(int argc, char **argv)
 		printf("(no level with %d clients: goal not judged)\n",
 		    GOAL_CLIENTS);
 	fflush(stdout);
+	if (g.dump != NULL && fclose(g.dump) != 0)
+		die("--dump", strerror(errno));
 	cleanup();
 	pgl_key_free(g.ca);
 	for (i = 0; i < NKEYS; i++) {
