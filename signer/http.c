@@ -18,7 +18,11 @@
 #include "fileio.h"
 #include "http.h"
 
-#define HEADER_MEMORY (32 * 1024)       /* headers and request line */
+/* Per connection: the request line and headers (about 7.5 KB of them
+ * fit), then the response's header.  libmicrohttpd zeroes this pool on
+ * every request (twice: ~1.5 times its size), so it is no larger than
+ * requests need; bodies are streamed through it, not kept. */
+#define HEADER_MEMORY (8 * 1024)
 #define MAX_CONNECTIONS 1024
 #define TLS_FILE_MAX (64 * 1024)
 #define DISCARD_MAX (16 * 1024 * 1024)  /* an oversized body read and dropped */

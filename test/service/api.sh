@@ -314,6 +314,16 @@ ok_if "$([ "$codes" = "413x40 " ]; echo $?)" "40 bodies of 1 MB sent without Exp
 	"000 = curl saw the connection reset before the answer (error 55, send failure)"
 api_auth POST /v1/certs/user "${TOK[alice@example.com]}" -H 'Transfer-Encoding: chunked' --data-binary @big.json
 expect 413 "a 70000-byte chunked body (no Content-Length)"
+# Request headers: up to ~7 KB are read (the request is decided: no
+# grant for vm-02); far past the limit, libmicrohttpd's own 431 (HTML).
+pad=$(head -c 6000 /dev/zero | tr '\0' a)
+api_auth POST /v1/certs/user "${TOK[alice@example.com]}" -H "X-Pad: $pad" \
+	--data-binary "{\"public_key\": \"$(cat alice.pub)\", \"resource\": \"vm-02\"}"
+expect 403 "a request with 6000 bytes of extra header is read and decided"
+pad=$(head -c 20000 /dev/zero | tr '\0' a)
+api_auth POST /v1/certs/user "${TOK[alice@example.com]}" -H "X-Pad: $pad" \
+	--data-binary "{\"public_key\": \"$(cat alice.pub)\", \"resource\": \"vm-01\"}"
+ok_if "$([ "$HTTP_CODE" = 431 ]; echo $?)" "a request with 20000 bytes of header is refused -> 431 ($HTTP_CODE)"
 head -c 65536 big.json >max.json
 api_auth POST /v1/certs/user "${TOK[alice@example.com]}" --data-binary @max.json
 expect 400 "a body of exactly max_body bytes is read (and is not JSON)"
