@@ -13,8 +13,8 @@
  * the window, and its latency when it lies entirely inside it.
  *
  * Two clients, same requests and same statistics:
- *  - lean (the default): all connections driven by one thread (or a
- *    few, --client-threads) with epoll; HTTP/1.1 written and parsed
+ *  - lean (the default): all connections driven by a thread per CPU
+ *    (--client-threads) with epoll; HTTP/1.1 written and parsed
  *    here, TLS through OpenSSL directly.  About one write and one or
  *    two reads per request.
  *  - curl: one thread per client with one libcurl easy handle.  It
@@ -1969,7 +1969,7 @@ usage(int status)
 	    "  --client curl      one thread and one libcurl handle per "
 	    "client\n"
 	    "  --client-threads K lean: threads driving the connections "
-	    "(default 1)\n"
+	    "(default: one per CPU)\n"
 	    "  --signer PATH      pgl-signer binary (default %s)\n"
 	    "  --tmpdir DIR       where the signer's directory goes "
 	    "(default $TMPDIR or /tmp)\n"
@@ -2121,6 +2121,11 @@ main(int argc, char **argv)
 	if (optind != argc || (url == NULL) != (g.ntokens == 0) ||
 	    (threads_set && !g.lean))
 		usage(2);
+	/* One thread per CPU, as a load generator would: with a single one,
+	 * every client stalls whenever that thread waits for a CPU. */
+	if (!threads_set)
+		g.client_threads = ncpu < 1 ? 1 : ncpu > MAX_CLIENT_THREADS ?
+		    MAX_CLIENT_THREADS : (unsigned)ncpu;
 	resp_selftest();
 	if (g.client_cpus != NULL && (parse_cpus(g.client_cpus, &set) != 0 ||
 	    sched_setaffinity(0, sizeof(set), &set) != 0))
