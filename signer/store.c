@@ -26,6 +26,7 @@
 #define CHECKPOINT_FRAMES 1000          /* SQLite's auto-checkpoint size */
 #define WAL_MAX_FRAMES 4000             /* then the writer checkpoints too */
 #define TOKEN_BYTES 32
+#define SEQ_CLOCK_SHIFT 20              /* sequence floor: seconds << 20 */
 #define MAX_CANDIDATES 10000
 
 /* Rows append in issue order, keyed by their sequence number; the
@@ -485,6 +486,7 @@ serial_setup(struct pgl_store *s)
 	uint8_t fresh[PGL_SERIAL_KEY_LEN];
 	sqlite3_stmt *q = NULL;
 	int64_t k[2], max;
+	uint64_t next, seq_floor;
 	size_t i;
 	int r = PGL_E_STORE;
 
@@ -515,7 +517,13 @@ serial_setup(struct pgl_store *s)
 
 		memcpy(s->serial_key + 8 * i, &u, 8);
 	}
-	atomic_store(&s->next_seq, (uint64_t)(max < 0 ? 0 : max) + 1);
+	/* Never below the clock's second << 20: a database restored from
+	 * an older backup must not hand out the sequence numbers (and so
+	 * the serials) of certificates issued after that backup.  Issuing
+	 * stays below 2^20 a second, so the floor never overtakes. */
+	next = (uint64_t)(max < 0 ? 0 : max) + 1;
+	seq_floor = (uint64_t)time(NULL) << SEQ_CLOCK_SHIFT;
+	atomic_store(&s->next_seq, next > seq_floor ? next : seq_floor);
 	r = 0;
  out:
 	sqlite3_finalize(q);
