@@ -444,6 +444,21 @@ query_int(struct conn *c, const char *sql, int64_t def, int64_t *out)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : PGL_E_STORE;
 }
 
+/* The database's schema version; 0 for a new, empty one. */
+static int
+schema_version(struct conn *c, int64_t *v)
+{
+	int64_t n;
+	int r;
+
+	*v = 0;
+	if ((r = query_int(c, "SELECT count(*) FROM sqlite_master WHERE "
+	    "type = 'table' AND name = 'meta'", 0, &n)) != 0 || n == 0)
+		return r;
+	return query_int(c, "SELECT value FROM meta WHERE key = 'schema'", 0,
+	    v);
+}
+
 /* Schema 1 kept random serials under a unique index; schema 2 keys rows
  * by sequence number.  Old rows keep their serials, their rowid becomes
  * their sequence number, and new numbers continue after them. */
@@ -464,8 +479,7 @@ schema_upgrade(struct conn *c)
 	int64_t v;
 	int r;
 
-	if ((r = query_int(c, "SELECT value FROM meta WHERE key = 'schema'",
-	    0, &v)) != 0)
+	if ((r = schema_version(c, &v)) != 0)
 		return r;
 	if (v > SCHEMA_VERSION)
 		return PGL_E_NEWER;
@@ -556,6 +570,7 @@ pgl_store_open(const char *state_dir, uint32_t uid_min, uint32_t uid_max,
     struct pgl_store **out)
 {
 	struct pgl_store *s;
+	int64_t version;
 	int r = PGL_E_NOMEM;
 
 	if (uid_min == 0 || uid_min > uid_max)
@@ -589,6 +604,13 @@ pgl_store_open(const char *state_dir, uint32_t uid_min, uint32_t uid_max,
 		umask(old);
 		if (r != 0)
 			goto fail;
+	}
+	/* A newer signer's database is left exactly as it is. */
+	if ((r = schema_version(&s->writer, &version)) != 0)
+		goto fail;
+	if (version > SCHEMA_VERSION) {
+		r = PGL_E_NEWER;
+		goto fail;
 	}
 	if ((r = exec_sql(&s->writer, schema)) != 0 ||
 	    (r = schema_upgrade(&s->writer)) != 0 ||
