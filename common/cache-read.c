@@ -135,8 +135,11 @@ same_file(const struct pgl_cache *c, const struct stat *st)
 	    st->st_mtim.tv_nsec;
 }
 
-int
-pgl_cache_map(struct pgl_cache *c, const char *path, enum pgl_cache_kind kind)
+/* trusted: the file must also be root's and writable by nobody else,
+ * and path itself no symbolic link. */
+static int
+cache_map(struct pgl_cache *c, const char *path, enum pgl_cache_kind kind,
+    int trusted)
 {
 	struct pgl_cache t;
 	struct stat st;
@@ -145,7 +148,9 @@ pgl_cache_map(struct pgl_cache *c, const char *path, enum pgl_cache_kind kind)
 
 	if (c == NULL || path == NULL)
 		return PGL_E_INVALID_ARG;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+	/* O_NONBLOCK: a FIFO put there must not hang the caller. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+	    (trusted ? O_NOFOLLOW : 0))) < 0)
 		return errno == ENOENT ? PGL_E_NOT_FOUND : PGL_E_SYSTEM;
 	if (fstat(fd, &st) != 0) {
 		r = PGL_E_SYSTEM;
@@ -153,6 +158,11 @@ pgl_cache_map(struct pgl_cache *c, const char *path, enum pgl_cache_kind kind)
 	}
 	if (!S_ISREG(st.st_mode)) {
 		r = PGL_E_NOT_REGULAR;
+		goto out;
+	}
+	if (trusted && (st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)) {
+		r = PGL_E_NOT_ALLOWED;
 		goto out;
 	}
 	/* The format's offsets are 32-bit; a larger file is not a cache. */
@@ -181,6 +191,19 @@ pgl_cache_map(struct pgl_cache *c, const char *path, enum pgl_cache_kind kind)
 		munmap(m, (size_t)st.st_size);
 	close(fd);
 	return r;
+}
+
+int
+pgl_cache_map(struct pgl_cache *c, const char *path, enum pgl_cache_kind kind)
+{
+	return cache_map(c, path, kind, 0);
+}
+
+int
+pgl_cache_map_trusted(struct pgl_cache *c, const char *path,
+    enum pgl_cache_kind kind)
+{
+	return cache_map(c, path, kind, 1);
 }
 
 void

@@ -90,6 +90,11 @@ struct pgl_cache_shadow {
  * assigned only on success. */
 int pgl_cache_map(struct pgl_cache *c, const char *path,
     enum pgl_cache_kind kind);
+/* The same for what decides who logs in (principals, PAM): also
+ * PGL_E_NOT_ALLOWED unless the file is root's and writable by nobody
+ * else, and the path no symbolic link. */
+int pgl_cache_map_trusted(struct pgl_cache *c, const char *path,
+    enum pgl_cache_kind kind);
 /* Unmaps; accepts an unmapped cache. */
 void pgl_cache_unmap(struct pgl_cache *c);
 /* Remaps if path now names another file (rename replaced it) or none was

@@ -10,14 +10,11 @@
  * - no entry and NSS does not know the name: unknown;
  * - anything else (e.g. a directory user outside the range): not ours. */
 #include <errno.h>
-#include <fcntl.h>
 #include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,52 +25,6 @@
 
 #define PASSWD_PATH "/etc/passwd"
 #define PW_BUF_MAX (1024 * 1024)
-
-/* Maps the cache if it is a regular file owned by root and writable by
- * nobody else (whoever can write it decides who logs in). */
-static int
-map_cache(struct pam_pgl_user *pu)
-{
-	struct stat st;
-	void *m;
-	int fd, r;
-
-	if ((fd = open(PGL_CACHE_PATH, O_RDONLY | O_CLOEXEC | O_NOCTTY |
-	    O_NOFOLLOW | O_NONBLOCK)) < 0)
-		return errno == ENOENT ? PGL_E_NOT_FOUND : PGL_E_SYSTEM;
-	if (fstat(fd, &st) != 0) {
-		r = PGL_E_SYSTEM;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = PGL_E_NOT_REGULAR;
-		goto out;
-	}
-	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		r = PGL_E_NOT_ALLOWED;
-		goto out;
-	}
-	if (st.st_size <= 0 || (uint64_t)st.st_size > UINT32_MAX) {
-		r = PGL_E_FORMAT;
-		goto out;
-	}
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED) {
-		r = PGL_E_SYSTEM;
-		goto out;
-	}
-	if ((r = pgl_cache_from_memory(&pu->cache, m, (size_t)st.st_size,
-	    PGL_CACHE_USERS)) != 0) {
-		munmap(m, (size_t)st.st_size);
-		goto out;
-	}
-	pu->map = m;
-	pu->mapsize = (size_t)st.st_size;
-	r = 0;
- out:
-	close(fd);
-	return r;
-}
 
 /* Scans /etc/passwd itself (getpwnam() could be answered by pgl's own
  * NSS module) for name, and for uid when check_uid.  "+name" and "-name"
@@ -175,7 +126,10 @@ pam_pgl_user_check(const char *name, struct pam_pgl_user *pu)
 		verdict(pu, PAM_PGL_UNMANAGED, "not a name pgl makes");
 		return 0;
 	}
-	if ((r = map_cache(pu)) != 0) {
+	/* Root's and writable by nobody else: whoever can write the cache
+	 * decides who logs in. */
+	if ((r = pgl_cache_map_trusted(&pu->cache, PGL_CACHE_PATH,
+	    PGL_CACHE_USERS)) != 0) {
 		if (r == PGL_E_NOT_FOUND) {
 			verdict(pu, PAM_PGL_UNMANAGED, "no cache");
 			return 0;
@@ -258,8 +212,7 @@ pam_pgl_user_release(struct pam_pgl_user *pu)
 	if (pu == NULL)
 		return;
 	why = pu->why;
-	if (pu->map != NULL)
-		munmap(pu->map, pu->mapsize);
+	pgl_cache_unmap(&pu->cache);
 	memset(pu, 0, sizeof(*pu));
 	pu->why = why;
 }

@@ -21,8 +21,6 @@ struct pam_pgl_user {
 	/* PAM_PGL_ALLOWED: the entry, pointing into the mapping below. */
 	struct pgl_cache cache;
 	struct pgl_cache_user entry;
-	void *map;
-	size_t mapsize;
 };
 
 /* Decides about name.  0 with pu->verdict and pu->why set, or a negative

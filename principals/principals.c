@@ -16,8 +16,6 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,55 +82,6 @@ host_ok(const struct pgl_cache_str *h)
 		    (unsigned char)h->p[i] >= 0x7f || h->p[i] == '@')
 			return 0;
 	return 1;
-}
-
-/* Maps the cache.  It must be a regular file owned by root and not
- * writable by anyone else: whoever can write it decides who logs in.
- * PGL_E_NOT_FOUND if there is none. */
-static int
-map_cache(struct pgl_cache *c, const char **why)
-{
-	struct stat st;
-	void *m = MAP_FAILED;
-	int fd, r;
-
-	*why = NULL;
-	if ((fd = open(PGL_CACHE_PATH, O_RDONLY | O_CLOEXEC | O_NOCTTY |
-	    O_NOFOLLOW)) < 0)
-		return errno == ENOENT ? PGL_E_NOT_FOUND : PGL_E_SYSTEM;
-	if (fstat(fd, &st) != 0) {
-		r = PGL_E_SYSTEM;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = PGL_E_NOT_REGULAR;
-		goto out;
-	}
-	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		*why = "not owned by root, or writable by group or others";
-		r = PGL_E_NOT_ALLOWED;
-		goto out;
-	}
-	/* The format's offsets are 32-bit. */
-	if (st.st_size <= 0 || (uint64_t)st.st_size > UINT32_MAX) {
-		r = PGL_E_FORMAT;
-		goto out;
-	}
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED) {
-		r = PGL_E_SYSTEM;
-		goto out;
-	}
-	if ((r = pgl_cache_from_memory(c, m, (size_t)st.st_size,
-	    PGL_CACHE_USERS)) != 0) {
-		munmap(m, (size_t)st.st_size);
-		goto out;
-	}
-	/* Left mapped until exit. */
-	r = 0;
- out:
-	close(fd);
-	return r;
 }
 
 /* Is name or uid a local account?  Reads /etc/passwd itself: getpwnam()
@@ -213,7 +162,7 @@ main(int argc, char **argv)
 	struct pgl_cache_user u;
 	struct pgl_cache_str p;
 	char line[PRINCIPAL_MAX + 1];
-	const char *name, *why = NULL;
+	const char *name;
 	size_t namelen, len = 0;
 	uint32_t i;
 	int r, local;
@@ -229,11 +178,15 @@ main(int argc, char **argv)
 	namelen = strlen(name);
 
 	memset(&c, 0, sizeof(c));
-	if ((r = map_cache(&c, &why)) != 0) {
+	/* Root's and writable by nobody else: whoever can write the cache
+	 * decides who logs in.  Left mapped until exit. */
+	if ((r = pgl_cache_map_trusted(&c, PGL_CACHE_PATH,
+	    PGL_CACHE_USERS)) != 0) {
 		/* No cache yet: this host has no managed users. */
 		if (r == PGL_E_NOT_FOUND)
 			return 0;
-		say(PGL_CACHE_PATH ": ", why != NULL ? why :
+		say(PGL_CACHE_PATH ": ", r == PGL_E_NOT_ALLOWED ? "not owned "
+		    "by root, or writable by group or others" :
 		    pgl_strerror(r), NULL);
 		return 1;
 	}

@@ -406,7 +406,7 @@ test_files(void)
 	struct pgl_cache_user u;
 	struct pgl_cache_user_in carol = { .name = "carol", .uid = 100010,
 	    .home = "/home/carol", .shell = "/bin/sh" };
-	char cpath[256], spath[256], empty[256];
+	char cpath[256], spath[256], empty[256], fpath[256], lpath[256];
 	const uint8_t *old_base;
 	struct stat st;
 
@@ -446,6 +446,35 @@ test_files(void)
 	tap_ok(pgl_cache_refresh(&c, cpath, PGL_CACHE_USERS) == 0 &&
 	    pgl_cache_user_by_name(&c, "carol", &u) == 0 &&
 	    u.uid == 100010, "refresh sees the replaced file");
+	/* What decides who logs in: root's, writable by nobody else. */
+	snprintf(fpath, sizeof(fpath), "%s/fifo", dir);
+	snprintf(lpath, sizeof(lpath), "%s/link", dir);
+	tap_ok(mkfifo(fpath, 0644) == 0 &&
+	    pgl_cache_map(&d, fpath, PGL_CACHE_USERS) == PGL_E_NOT_REGULAR &&
+	    pgl_cache_map_trusted(&d, fpath, PGL_CACHE_USERS) ==
+	    PGL_E_NOT_REGULAR, "a FIFO is refused, without waiting for a "
+	    "writer");
+	tap_ok(symlink(cpath, lpath) == 0 &&
+	    pgl_cache_map(&d, lpath, PGL_CACHE_USERS) == 0 &&
+	    pgl_cache_map_trusted(&d, lpath, PGL_CACHE_USERS) != 0,
+	    "a symbolic link: followed by map, refused by map_trusted");
+	pgl_cache_unmap(&d);
+	if (geteuid() == 0) {
+		tap_ok(pgl_cache_map_trusted(&d, cpath, PGL_CACHE_USERS) == 0,
+		    "map_trusted: root's 0644 file is mapped");
+		pgl_cache_unmap(&d);
+		tap_ok(chmod(cpath, 0664) == 0 && pgl_cache_map_trusted(&d,
+		    cpath, PGL_CACHE_USERS) == PGL_E_NOT_ALLOWED &&
+		    pgl_cache_map(&d, cpath, PGL_CACHE_USERS) == 0,
+		    "map_trusted refuses a group-writable file");
+		pgl_cache_unmap(&d);
+		tap_ok(chmod(cpath, 0644) == 0 && chown(cpath, 1000, 0) == 0 &&
+		    pgl_cache_map_trusted(&d, cpath, PGL_CACHE_USERS) ==
+		    PGL_E_NOT_ALLOWED, "and a file not owned by root");
+		(void)chown(cpath, 0, 0);
+	} else
+		tap_diag("not root: the ownership checks are not run");
+	tap_ok(unlink(fpath) == 0 && unlink(lpath) == 0, "clean up");
 	tap_ok(unlink(cpath) == 0 &&
 	    pgl_cache_refresh(&c, cpath, PGL_CACHE_USERS) == PGL_E_NOT_FOUND &&
 	    c.base == NULL, "a removed file unmaps");
